@@ -1,0 +1,37 @@
+#pragma once
+// The narrow interface a device backend implements. Kernels are registered per op in the
+// OpRegistry (see op_registry.hpp); this class covers memory, copies and synchronization.
+#include <memory>
+#include <string>
+
+#include "tenflowers/core/device.hpp"
+#include "tenflowers/core/memory.hpp"
+
+namespace tenflowers {
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceType type() const = 0;
+  virtual std::string name() const = 0;
+  virtual int device_count() const = 0;
+  // The caching pool of device `index`.
+  virtual CachingAllocator& pool(int index) = 0;
+  // Copies nbytes between two contiguous buffers; one side is on this backend's device type,
+  // the other on it or on the CPU. Returns when the destination may be read from the host.
+  virtual void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device,
+                          size_t nbytes) = 0;
+  virtual void synchronize(int index) { (void)index; }
+};
+
+// Backends are registered by tenflowers::init() (see tenflowers/tenflowers.hpp).
+void register_backend(std::unique_ptr<Backend> backend);
+bool has_backend(DeviceType type);
+// Throws DeviceError when no backend of that type is registered or the index is out of range.
+Backend& backend_for(Device device);
+
+MemoryStats memory_stats(Device device = Device::cpu());
+void reset_peak_memory(Device device = Device::cpu());
+void release_cached_memory(Device device = Device::cpu());
+
+}  // namespace tenflowers

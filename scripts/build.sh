@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Configures and builds into build/ (or build-sanitize/ with --sanitize).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=build
+extra=()
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-sanitize
+  extra=(-DTF_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTF_BUILD_BENCH=OFF)
+fi
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${launcher[@]}" "${extra[@]}" >/dev/null
+cmake --build "$dir" -j "$(nproc)"

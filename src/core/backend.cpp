@@ -1,0 +1,55 @@
+#include "tenflowers/core/backend.hpp"
+
+#include <array>
+#include <mutex>
+
+#include "tenflowers/core/error.hpp"
+
+namespace tenflowers {
+
+void store_default_device(Device device);  // device.cpp
+
+namespace {
+std::array<std::unique_ptr<Backend>, kNumDeviceTypes>& backends() {
+  static std::array<std::unique_ptr<Backend>, kNumDeviceTypes> table;
+  return table;
+}
+std::mutex g_backend_mutex;
+}  // namespace
+
+void register_backend(std::unique_ptr<Backend> backend) {
+  std::lock_guard lock(g_backend_mutex);
+  auto& slot = backends()[static_cast<int>(backend->type())];
+  if (!slot) slot = std::move(backend);
+}
+
+bool has_backend(DeviceType type) { return backends()[static_cast<int>(type)] != nullptr; }
+
+Backend& backend_for(Device device) {
+  Backend* backend = backends()[static_cast<int>(device.type)].get();
+  if (!backend) {
+    throw DeviceError("no backend is registered for device " + device.str() +
+                      (device.is_cpu() ? std::string("; include <tenflowers/tenflowers.hpp> or call "
+                                                     "tenflowers::init() first")
+                                       : std::string("; this build has no CUDA support or no GPU "
+                                                     "was found")));
+  }
+  if (device.index < 0 || device.index >= backend->device_count()) {
+    throw DeviceError("device " + device.str() + " does not exist; " + backend->name() + " has " +
+                      std::to_string(backend->device_count()) + " device(s)");
+  }
+  return *backend;
+}
+
+void set_default_device(Device device) {
+  backend_for(device);  // validates
+  store_default_device(device);
+}
+
+MemoryStats memory_stats(Device device) { return backend_for(device).pool(device.index).stats(); }
+void reset_peak_memory(Device device) { backend_for(device).pool(device.index).reset_peak(); }
+void release_cached_memory(Device device) {
+  backend_for(device).pool(device.index).release_cache();
+}
+
+}  // namespace tenflowers

@@ -1,0 +1,34 @@
+// copy (to contiguous), cast (between dtypes) and to_device (between devices).
+#include "src/core/ops/infer.hpp"
+#include "src/core/ops/register.hpp"
+#include "tenflowers/core/backend.hpp"
+#include "tenflowers/core/dispatch.hpp"
+#include "tenflowers/core/tensor.hpp"
+
+namespace tenflowers {
+namespace {
+
+std::vector<Tensor> to_device(std::span<const Tensor> in, const Attrs& attrs) {
+  const Device target = attrs.get_device("device");
+  const Tensor src = in[0].contiguous();
+  Tensor dst = Tensor::empty(src.shape(), src.dtype(), target);
+  Backend& backend = target.is_cpu() ? backend_for(src.device()) : backend_for(target);
+  if (src.nbytes() > 0) {
+    backend.copy_bytes(dst.data_ptr(), target, src.data_ptr(), src.device(), src.nbytes());
+  }
+  return {dst};
+}
+
+}  // namespace
+
+void register_copy_ops(OpRegistry& r) {
+  r.def("copy").infer(infer::same_as_input).onnx("Identity");
+  r.def("cast")
+      .infer([](InferContext& ctx) {
+        ctx.add_output(ctx.attrs.get_dtype("dtype"), ctx.inputs[0].shape());
+      })
+      .onnx("Cast");
+  r.def("to_device").direct(to_device);
+}
+
+}  // namespace tenflowers

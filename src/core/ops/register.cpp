@@ -1,0 +1,18 @@
+#include "src/core/ops/register.hpp"
+
+namespace tenflowers {
+
+void register_core_ops(OpRegistry& r) {
+  register_view_ops(r);
+  register_copy_ops(r);
+  register_creation_ops(r);
+  register_unary_ops(r);
+  register_binary_ops(r);
+  register_reduction_ops(r);
+  register_linalg_ops(r);
+  register_conv_ops(r);
+  register_index_ops(r);
+  register_shape_ops(r);
+}
+
+}  // namespace tenflowers

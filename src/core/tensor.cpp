@@ -1,0 +1,162 @@
+#include "tenflowers/core/tensor.hpp"
+
+#include <atomic>
+#include <cstring>
+
+#include "tenflowers/core/backend.hpp"
+#include "tenflowers/core/dispatch.hpp"
+#include "tenflowers/core/ops.hpp"
+
+namespace tenflowers {
+
+uint64_t TensorImpl::next_id() {
+  static std::atomic<uint64_t> counter{1};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
+namespace {
+std::shared_ptr<TensorImpl> make_impl(std::shared_ptr<Storage> storage, Dims shape, Dims strides,
+                                      int64_t offset, DType dtype, Device device) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::move(storage);
+  impl->shape = std::move(shape);
+  impl->strides = std::move(strides);
+  impl->offset = offset;
+  impl->dtype = dtype;
+  impl->device = device;
+  impl->id = TensorImpl::next_id();
+  return impl;
+}
+
+void check_shape(const Dims& shape, const char* what) {
+  for (int64_t d : shape) {
+    TF_CHECK(d >= 0, ShapeError, what, ": negative extent ", d, " in shape ", shape,
+             " (expected extents >= 0)");
+  }
+}
+}  // namespace
+
+Tensor Tensor::empty(Dims shape, DType dtype, std::optional<Device> device) {
+  check_shape(shape, "empty");
+  const Device dev = device.value_or(default_device());
+  const size_t nbytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
+  auto storage = std::make_shared<Storage>(nbytes, backend_for(dev).pool(dev.index));
+  Dims strides = contiguous_strides(shape);
+  return Tensor(make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, dev));
+}
+
+Tensor Tensor::meta(Dims shape, DType dtype, Device device) {
+  Dims strides = contiguous_strides(shape);
+  return Tensor(make_impl(nullptr, std::move(shape), std::move(strides), 0, dtype, device));
+}
+
+Tensor Tensor::scalar(double value, DType dtype, std::optional<Device> device) {
+  return Tensor::from_scalar(value, device).cast(dtype);
+}
+
+Tensor Tensor::from_data(const void* data, size_t count, DType dtype, Dims shape,
+                         std::optional<Device> device) {
+  check_shape(shape, "from_vec");
+  if (static_cast<int64_t>(count) != shape.numel()) {
+    throw ShapeError("from_vec: " + std::to_string(count) + " values do not fill shape " +
+                         format_dims(shape.vec()),
+                     {static_cast<int64_t>(count)}, {shape.numel()});
+  }
+  Tensor host = Tensor::empty(std::move(shape), dtype, Device::cpu());
+  if (count) std::memcpy(host.data_ptr(), data, count * dtype_size(dtype));
+  const Device dev = device.value_or(default_device());
+  return dev.is_cpu() ? host : host.to(dev);
+}
+
+Tensor Tensor::from_blob(void* data, Dims shape, Dims strides, DType dtype, Device device,
+                         std::function<void(void*)> deleter) {
+  check_shape(shape, "from_blob");
+  TF_CHECK(strides.size() == shape.size(), ShapeError, "from_blob: ", strides.size(),
+           " strides for a shape of rank ", shape.size());
+  TF_CHECK(data != nullptr || shape.numel() == 0, InvalidArgument,
+           "from_blob: null data for a non-empty shape");
+  int64_t span = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    TF_CHECK(strides[i] >= 0, InvalidArgument, "from_blob: negative strides are not supported");
+    if (shape[i] > 0) span += (shape[i] - 1) * strides[i];
+  }
+  const size_t nbytes = shape.numel() == 0 ? 0 : static_cast<size_t>(span) * dtype_size(dtype);
+  auto storage = std::make_shared<Storage>(data, nbytes, device, std::move(deleter));
+  return Tensor(make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, device));
+}
+
+const TensorImpl& Tensor::checked() const {
+  if (!impl_) throw InvalidArgument("the tensor is undefined (default-constructed or moved from)");
+  return *impl_;
+}
+
+int64_t Tensor::size(int64_t axis) const {
+  return shape()[static_cast<size_t>(normalize_axis(axis, rank()))];
+}
+
+bool Tensor::is_contiguous() const {
+  const TensorImpl& t = checked();
+  int64_t expected = 1;
+  for (size_t i = t.shape.size(); i-- > 0;) {
+    if (t.shape[i] == 1) continue;
+    if (t.strides[i] != expected) return false;
+    expected *= t.shape[i];
+  }
+  return true;
+}
+
+bool Tensor::shares_storage(const Tensor& other) const {
+  return defined() && other.defined() && storage() && storage() == other.storage();
+}
+
+void* Tensor::data_ptr() const {
+  const TensorImpl& t = checked();
+  TF_CHECK(t.storage, InvalidArgument, "a meta tensor has no data");
+  return static_cast<char*>(t.storage->data()) + t.offset * static_cast<int64_t>(dtype_size(t.dtype));
+}
+
+void Tensor::check_host_access(DType requested) const {
+  TF_CHECK(device().is_cpu(), DeviceError, "host access to a tensor on ", device().str(),
+           "; copy it with cpu() first");
+  TF_CHECK(dtype() == requested, DTypeError, "data<", dtype_name(requested),
+           ">() on a tensor of dtype ", dtype_name(dtype()));
+}
+
+Tensor Tensor::host_contiguous() const { return cpu().contiguous(); }
+
+Tensor Tensor::view() const {
+  const TensorImpl& t = checked();
+  return Tensor(make_impl(t.storage, t.shape, t.strides, t.offset, t.dtype, t.device));
+}
+
+Tensor Tensor::clone() const { return view(); }
+
+Tensor Tensor::copy() const {
+  static const OpDef& op = registry().get("copy");
+  return dispatch1(op, {*this});
+}
+
+Tensor Tensor::contiguous() const { return is_contiguous() ? *this : copy(); }
+
+Tensor Tensor::to(Device device) const {
+  if (device == this->device()) return *this;
+  static const OpDef& op = registry().get("to_device");
+  return dispatch1(op, {*this}, Attrs{{"device", device}});
+}
+
+int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index) {
+  TF_CHECK(static_cast<int64_t>(index.size()) == t.rank(), IndexError, "at(): ", index.size(),
+           " indices for a tensor of rank ", t.rank());
+  int64_t offset = t.offset();
+  size_t axis = 0;
+  for (int64_t i : index) {
+    const int64_t extent = t.shape()[axis];
+    TF_CHECK(i >= -extent && i < extent, IndexError, "at(): index ", i, " is out of range for axis ",
+             axis, " of extent ", extent);
+    offset += (i < 0 ? i + extent : i) * t.strides()[axis];
+    ++axis;
+  }
+  return offset;
+}
+
+}  // namespace tenflowers

@@ -1,0 +1,17 @@
+// Wires the backends into the core registry. The umbrella header calls init() from every
+// translation unit that includes it, so users never call it by hand; it runs once.
+#include "tenflowers/tenflowers.hpp"
+
+#include <mutex>
+
+#include "src/backends/cpu/register.hpp"
+
+namespace tenflowers {
+
+bool init() {
+  static std::once_flag once;
+  std::call_once(once, [] { cpu::register_cpu_backend(registry()); });
+  return true;
+}
+
+}  // namespace tenflowers
