@@ -35,14 +35,18 @@ const T& Attrs::get_as(std::string_view name, const char* type_name) const {
   return *typed;
 }
 
-int64_t Attrs::get_int(std::string_view name) const { return get_as<int64_t>(name, "int"); }
+int64_t Attrs::get_int(std::string_view name) const {
+  return get_as<int64_t>(name, "int");
+}
 double Attrs::get_float(std::string_view name) const {
   if (const AttrValue* v = find(name); v && std::holds_alternative<int64_t>(*v)) {
     return static_cast<double>(std::get<int64_t>(*v));
   }
   return get_as<double>(name, "float");
 }
-bool Attrs::get_bool(std::string_view name) const { return get_as<bool>(name, "bool"); }
+bool Attrs::get_bool(std::string_view name) const {
+  return get_as<bool>(name, "bool");
+}
 const std::string& Attrs::get_string(std::string_view name) const {
   return get_as<std::string>(name, "string");
 }
@@ -52,8 +56,12 @@ const std::vector<int64_t>& Attrs::get_ints(std::string_view name) const {
 const std::vector<double>& Attrs::get_floats(std::string_view name) const {
   return get_as<std::vector<double>>(name, "float list");
 }
-DType Attrs::get_dtype(std::string_view name) const { return get_as<DType>(name, "dtype"); }
-Device Attrs::get_device(std::string_view name) const { return get_as<Device>(name, "device"); }
+DType Attrs::get_dtype(std::string_view name) const {
+  return get_as<DType>(name, "dtype");
+}
+Device Attrs::get_device(std::string_view name) const {
+  return get_as<Device>(name, "device");
+}
 
 int64_t Attrs::get_int_or(std::string_view name, int64_t fallback) const {
   return has(name) ? get_int(name) : fallback;

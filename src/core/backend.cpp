@@ -23,16 +23,19 @@ void register_backend(std::unique_ptr<Backend> backend) {
   if (!slot) slot = std::move(backend);
 }
 
-bool has_backend(DeviceType type) { return backends()[static_cast<int>(type)] != nullptr; }
+bool has_backend(DeviceType type) {
+  return backends()[static_cast<int>(type)] != nullptr;
+}
 
 Backend& backend_for(Device device) {
   Backend* backend = backends()[static_cast<int>(device.type)].get();
   if (!backend) {
     throw DeviceError("no backend is registered for device " + device.str() +
-                      (device.is_cpu() ? std::string("; include <tenflowers/tenflowers.hpp> or call "
-                                                     "tenflowers::init() first")
-                                       : std::string("; this build has no CUDA support or no GPU "
-                                                     "was found")));
+                      (device.is_cpu()
+                           ? std::string("; include <tenflowers/tenflowers.hpp> or call "
+                                         "tenflowers::init() first")
+                           : std::string("; this build has no CUDA support or no GPU "
+                                         "was found")));
   }
   if (device.index < 0 || device.index >= backend->device_count()) {
     throw DeviceError("device " + device.str() + " does not exist; " + backend->name() + " has " +
@@ -46,8 +49,12 @@ void set_default_device(Device device) {
   store_default_device(device);
 }
 
-MemoryStats memory_stats(Device device) { return backend_for(device).pool(device.index).stats(); }
-void reset_peak_memory(Device device) { backend_for(device).pool(device.index).reset_peak(); }
+MemoryStats memory_stats(Device device) {
+  return backend_for(device).pool(device.index).stats();
+}
+void reset_peak_memory(Device device) {
+  backend_for(device).pool(device.index).reset_peak();
+}
 void release_cached_memory(Device device) {
   backend_for(device).pool(device.index).release_cache();
 }

@@ -6,7 +6,9 @@
 
 namespace tenflowers {
 
-std::ostream& operator<<(std::ostream& out, const Dims& d) { return out << format_dims(d.vec()); }
+std::ostream& operator<<(std::ostream& out, const Dims& d) {
+  return out << format_dims(d.vec());
+}
 
 Dims contiguous_strides(const Dims& shape) {
   Dims strides(shape.size(), 1);

@@ -117,8 +117,8 @@ std::vector<Tensor> run_op(const OpDef& op, std::span<const Tensor> inputs, cons
   }
   for (size_t i = 0; i < outputs.size(); ++i) {
     const TensorMeta& meta = infer.outputs[i];
-    const bool dynamic = std::any_of(meta.shape.begin(), meta.shape.end(),
-                                     [](int64_t d) { return d < 0; });
+    const bool dynamic =
+        std::any_of(meta.shape.begin(), meta.shape.end(), [](int64_t d) { return d < 0; });
     if (!dynamic) outputs[i] = Tensor::empty(meta.shape, meta.dtype, meta.device);
   }
   KernelContext ctx{op, inputs, attrs, outputs, device};
@@ -134,8 +134,7 @@ std::vector<Tensor> dispatch(const OpDef& op, std::span<const Tensor> inputs, co
     outputs = run_op(op, inputs, attrs);
   } catch (TensorError& e) {
     e.add_context("op '" + op.name + "' with inputs " + describe_inputs(inputs) +
-                  (attrs.empty() ? std::string() : " and attributes {" + attrs.str() + "}") +
-                  ": ");
+                  (attrs.empty() ? std::string() : " and attributes {" + attrs.str() + "}") + ": ");
     throw;
   }
   if (t_hooks.visible > 0 || g_have_global_hooks.load(std::memory_order_relaxed)) {
@@ -170,8 +169,12 @@ ScopedHook::~ScopedHook() {
   if (index < hooks.visible) --hooks.visible;
 }
 
-HooksPaused::HooksPaused() : saved_(t_hooks.visible) { t_hooks.visible = 0; }
-HooksPaused::~HooksPaused() { t_hooks.visible = saved_; }
+HooksPaused::HooksPaused() : saved_(t_hooks.visible) {
+  t_hooks.visible = 0;
+}
+HooksPaused::~HooksPaused() {
+  t_hooks.visible = saved_;
+}
 
 void add_global_hook(DispatchHook* hook) {
   std::lock_guard lock(g_global_mutex);

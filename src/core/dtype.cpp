@@ -12,8 +12,12 @@ constexpr std::array<std::string_view, kNumDTypes> kNames = {"bool", "u8",   "i8
 constexpr std::array<size_t, kNumDTypes> kSizes = {1, 1, 1, 4, 8, 2, 2, 4, 8};
 }  // namespace
 
-size_t dtype_size(DType dtype) { return kSizes.at(static_cast<size_t>(dtype)); }
-std::string_view dtype_name(DType dtype) { return kNames.at(static_cast<size_t>(dtype)); }
+size_t dtype_size(DType dtype) {
+  return kSizes.at(static_cast<size_t>(dtype));
+}
+std::string_view dtype_name(DType dtype) {
+  return kNames.at(static_cast<size_t>(dtype));
+}
 
 DType dtype_from_name(std::string_view name) {
   for (int i = 0; i < kNumDTypes; ++i) {

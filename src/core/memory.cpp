@@ -9,7 +9,9 @@ namespace tenflowers {
 CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes)
     : raw_(std::move(raw)), cache_limit_(cache_limit_bytes) {}
 
-CachingAllocator::~CachingAllocator() { release_cache(); }
+CachingAllocator::~CachingAllocator() {
+  release_cache();
+}
 
 size_t CachingAllocator::round_size(size_t nbytes) {
   // 64-byte granules for small blocks; above 1 MiB, quarter steps of the next power of two so

@@ -1,8 +1,8 @@
 #include "tenflowers/core/op_registry.hpp"
 
+#include "src/core/ops/register.hpp"
 #include "tenflowers/core/error.hpp"
 #include "tenflowers/core/tensor.hpp"
-#include "src/core/ops/register.hpp"
 
 namespace tenflowers {
 

@@ -82,7 +82,8 @@ Tensor Tensor::from_blob(void* data, Dims shape, Dims strides, DType dtype, Devi
   }
   const size_t nbytes = shape.numel() == 0 ? 0 : static_cast<size_t>(span) * dtype_size(dtype);
   auto storage = std::make_shared<Storage>(data, nbytes, device, std::move(deleter));
-  return Tensor(make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, device));
+  return Tensor(
+      make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, device));
 }
 
 const TensorImpl& Tensor::checked() const {
@@ -112,7 +113,8 @@ bool Tensor::shares_storage(const Tensor& other) const {
 void* Tensor::data_ptr() const {
   const TensorImpl& t = checked();
   TF_CHECK(t.storage, InvalidArgument, "a meta tensor has no data");
-  return static_cast<char*>(t.storage->data()) + t.offset * static_cast<int64_t>(dtype_size(t.dtype));
+  return static_cast<char*>(t.storage->data()) +
+         t.offset * static_cast<int64_t>(dtype_size(t.dtype));
 }
 
 void Tensor::check_host_access(DType requested) const {
@@ -122,21 +124,27 @@ void Tensor::check_host_access(DType requested) const {
            ">() on a tensor of dtype ", dtype_name(dtype()));
 }
 
-Tensor Tensor::host_contiguous() const { return cpu().contiguous(); }
+Tensor Tensor::host_contiguous() const {
+  return cpu().contiguous();
+}
 
 Tensor Tensor::view() const {
   const TensorImpl& t = checked();
   return Tensor(make_impl(t.storage, t.shape, t.strides, t.offset, t.dtype, t.device));
 }
 
-Tensor Tensor::clone() const { return view(); }
+Tensor Tensor::clone() const {
+  return view();
+}
 
 Tensor Tensor::copy() const {
   static const OpDef& op = registry().get("copy");
   return dispatch1(op, {*this});
 }
 
-Tensor Tensor::contiguous() const { return is_contiguous() ? *this : copy(); }
+Tensor Tensor::contiguous() const {
+  return is_contiguous() ? *this : copy();
+}
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
@@ -151,8 +159,8 @@ int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index) {
   size_t axis = 0;
   for (int64_t i : index) {
     const int64_t extent = t.shape()[axis];
-    TF_CHECK(i >= -extent && i < extent, IndexError, "at(): index ", i, " is out of range for axis ",
-             axis, " of extent ", extent);
+    TF_CHECK(i >= -extent && i < extent, IndexError, "at(): index ", i,
+             " is out of range for axis ", axis, " of extent ", extent);
     offset += (i < 0 ? i + extent : i) * t.strides()[axis];
     ++axis;
   }

@@ -19,7 +19,7 @@ class Dims {
   Dims() = default;
   explicit Dims(size_t n, int64_t value = 0) { assign(n, value); }
   Dims(std::initializer_list<int64_t> values) { assign(values.begin(), values.end()); }
-  Dims(std::span<const int64_t> values) { assign(values.begin(), values.end()); }  // NOLINT
+  Dims(std::span<const int64_t> values) { assign(values.begin(), values.end()); }     // NOLINT
   Dims(const std::vector<int64_t>& values) { assign(values.begin(), values.end()); }  // NOLINT
   template <class It>
   Dims(It first, It last) {

@@ -46,9 +46,9 @@ class ShapeError : public TensorError {
   std::vector<int64_t> expected_, actual_;
 };
 
-#define TF_DEFINE_ERROR_(Name, Code)                                                   \
-  class Name : public TensorError {                                                    \
-   public:                                                                             \
+#define TF_DEFINE_ERROR_(Name, Code)                                                         \
+  class Name : public TensorError {                                                          \
+   public:                                                                                   \
     explicit Name(std::string message) : TensorError(ErrorCode::Code, std::move(message)) {} \
   };
 
@@ -67,11 +67,11 @@ std::string format_dims(const std::vector<int64_t>& dims);  // "[2, 3]"
 }  // namespace tenflowers
 
 // Throws ExceptionType with a message built from the stream expression when cond is false.
-#define TF_CHECK(cond, ExceptionType, ...)                        \
-  do {                                                            \
-    if (!(cond)) {                                                \
+#define TF_CHECK(cond, ExceptionType, ...)                            \
+  do {                                                                \
+    if (!(cond)) {                                                    \
       throw ExceptionType(::tenflowers::detail::concat(__VA_ARGS__)); \
-    }                                                             \
+    }                                                                 \
   } while (0)
 
 #include <sstream>

@@ -23,11 +23,11 @@ class RawAllocator {
 };
 
 struct MemoryStats {
-  size_t in_use_bytes = 0;       // held by live storages (rounded block sizes)
-  size_t peak_in_use_bytes = 0;  // high-water mark of in_use_bytes since the last reset
-  size_t cached_bytes = 0;       // freed blocks kept for reuse
-  uint64_t allocations = 0;      // allocate() calls served
-  uint64_t cache_hits = 0;       // of those, served from the cache
+  size_t in_use_bytes = 0;          // held by live storages (rounded block sizes)
+  size_t peak_in_use_bytes = 0;     // high-water mark of in_use_bytes since the last reset
+  size_t cached_bytes = 0;          // freed blocks kept for reuse
+  uint64_t allocations = 0;         // allocate() calls served
+  uint64_t cache_hits = 0;          // of those, served from the cache
   uint64_t device_allocations = 0;  // calls that reached the raw allocator
 };
 

@@ -45,7 +45,8 @@ struct KernelContext {
   const OpDef& op;
   std::span<const Tensor> inputs;
   const Attrs& attrs;
-  std::span<Tensor> outputs;  // allocated (contiguous) unless an extent was -1: then the kernel sets it
+  std::span<Tensor>
+      outputs;  // allocated (contiguous) unless an extent was -1: then the kernel sets it
   Device device;
 };
 
@@ -107,15 +108,43 @@ struct OpDef {
 class OpBuilder {
  public:
   explicit OpBuilder(OpDef& def) : def_(def) {}
-  OpBuilder& inputs(int n) { def_.num_inputs = n; return *this; }
-  OpBuilder& variadic() { def_.num_inputs = -1; return *this; }
-  OpBuilder& infer(InferFn fn) { def_.infer = std::move(fn); return *this; }
-  OpBuilder& view(DirectFn fn) { def_.direct = std::move(fn); def_.is_view = true; return *this; }
-  OpBuilder& direct(DirectFn fn) { def_.direct = std::move(fn); return *this; }
-  OpBuilder& grad(GradFn fn) { def_.grad = std::move(fn); return *this; }
-  OpBuilder& jvp(JvpFn fn) { def_.jvp = std::move(fn); return *this; }
-  OpBuilder& not_differentiable() { def_.differentiable = false; return *this; }
-  OpBuilder& onnx(std::string name) { def_.onnx = std::move(name); return *this; }
+  OpBuilder& inputs(int n) {
+    def_.num_inputs = n;
+    return *this;
+  }
+  OpBuilder& variadic() {
+    def_.num_inputs = -1;
+    return *this;
+  }
+  OpBuilder& infer(InferFn fn) {
+    def_.infer = std::move(fn);
+    return *this;
+  }
+  OpBuilder& view(DirectFn fn) {
+    def_.direct = std::move(fn);
+    def_.is_view = true;
+    return *this;
+  }
+  OpBuilder& direct(DirectFn fn) {
+    def_.direct = std::move(fn);
+    return *this;
+  }
+  OpBuilder& grad(GradFn fn) {
+    def_.grad = std::move(fn);
+    return *this;
+  }
+  OpBuilder& jvp(JvpFn fn) {
+    def_.jvp = std::move(fn);
+    return *this;
+  }
+  OpBuilder& not_differentiable() {
+    def_.differentiable = false;
+    return *this;
+  }
+  OpBuilder& onnx(std::string name) {
+    def_.onnx = std::move(name);
+    return *this;
+  }
 
  private:
   OpDef& def_;

@@ -117,8 +117,7 @@ Tensor logsumexp(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdims 
 Tensor all(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdims = false);
 Tensor any(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdims = false);
 // p-norm over axes; p = inf is the max norm.
-Tensor norm(const Tensor& x, double p = 2.0, std::vector<int64_t> axes = {},
-            bool keepdims = false);
+Tensor norm(const Tensor& x, double p = 2.0, std::vector<int64_t> axes = {}, bool keepdims = false);
 
 // ---- linear algebra and normalization ---------------------------------------------------------
 // NumPy matmul semantics: 1-d operands are promoted and the batch dimensions broadcast.
@@ -161,7 +160,7 @@ Tensor gather(const Tensor& x, int64_t axis, const Tensor& index);
 // A copy of x with out[index[i][j]][j] = src[i][j] (axis 0); scatter_add accumulates.
 Tensor scatter(const Tensor& x, int64_t axis, const Tensor& index, const Tensor& src);
 Tensor scatter_add(const Tensor& x, int64_t axis, const Tensor& index, const Tensor& src);
-Tensor take(const Tensor& x, const Tensor& flat_index);  // indexes the flattened x
+Tensor take(const Tensor& x, const Tensor& flat_index);                   // indexes the flattened x
 Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index);  // index is 1-d
 Tensor one_hot(const Tensor& indices, int64_t depth, DType dtype = DType::F32);
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);

@@ -92,9 +92,9 @@ class Tensor {
   }
 
   // ---- handles and copies -------------------------------------------------------------------
-  Tensor view() const;   // a new handle over the same storage, shape and strides
-  Tensor clone() const;  // same as view(): a reference-count increment, no data copied
-  Tensor copy() const;   // a contiguous deep copy on the same device
+  Tensor view() const;        // a new handle over the same storage, shape and strides
+  Tensor clone() const;       // same as view(): a reference-count increment, no data copied
+  Tensor copy() const;        // a contiguous deep copy on the same device
   Tensor contiguous() const;  // this tensor when already contiguous, else a contiguous copy
   Tensor to(Device device) const;
   Tensor to(DType dtype) const { return cast(dtype); }
@@ -190,8 +190,8 @@ int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index);
 template <class T>
 T Tensor::at(std::initializer_list<int64_t> index) const {
   const int64_t linear = element_offset(*this, index);
-  Tensor one = Tensor(std::make_shared<TensorImpl>(TensorImpl{
-      storage(), Dims{}, Dims{}, linear, dtype(), device(), TensorImpl::next_id()}));
+  Tensor one = Tensor(std::make_shared<TensorImpl>(
+      TensorImpl{storage(), Dims{}, Dims{}, linear, dtype(), device(), TensorImpl::next_id()}));
   return one.item<T>();
 }
 

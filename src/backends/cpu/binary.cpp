@@ -2,6 +2,8 @@
 
 namespace tenflowers::cpu {
 
-void register_cpu_binary_kernels(OpRegistry& r) { (void)r; }
+void register_cpu_binary_kernels(OpRegistry& r) {
+  (void)r;
+}
 
 }  // namespace tenflowers::cpu

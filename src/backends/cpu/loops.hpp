@@ -17,9 +17,9 @@ namespace tenflowers::cpu {
 
 template <size_t N>
 struct StridedIter {
-  Dims shape;                         // coalesced iteration shape (rank >= 1)
-  std::array<Dims, N> strides;        // byte strides per operand, same rank as shape
-  std::array<char*, N> base{};        // address of element 0 per operand
+  Dims shape;                   // coalesced iteration shape (rank >= 1)
+  std::array<Dims, N> strides;  // byte strides per operand, same rank as shape
+  std::array<char*, N> base{};  // address of element 0 per operand
   int64_t numel() const { return shape.numel(); }
 };
 
@@ -116,7 +116,8 @@ inline constexpr int64_t kDefaultGrain = 32768;
 // Splits the iteration space across the thread team; each thread runs whole or partial rows.
 template <size_t N, class Row>
 void parallel_rows(const StridedIter<N>& it, Row&& row, int64_t grain = kDefaultGrain) {
-  parallel_for(0, it.numel(), grain, [&](int64_t lo, int64_t hi) { for_each_row(it, lo, hi, row); });
+  parallel_for(0, it.numel(), grain,
+               [&](int64_t lo, int64_t hi) { for_each_row(it, lo, hi, row); });
 }
 
 }  // namespace tenflowers::cpu

@@ -6,7 +6,9 @@
 namespace tenflowers::detail {
 
 // `static const OpDef& op = op_def("exp");` caches the lookup for the process.
-inline const OpDef& op_def(std::string_view name) { return registry().get(name); }
+inline const OpDef& op_def(std::string_view name) {
+  return registry().get(name);
+}
 
 }  // namespace tenflowers::detail
 

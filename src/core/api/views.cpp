@@ -6,7 +6,7 @@
 
 namespace tenflowers {
 
-bool can_view_as(const Tensor& x, const Dims& shape);                        // ops/views.cpp
+bool can_view_as(const Tensor& x, const Dims& shape);                          // ops/views.cpp
 Dims resolve_reshape_shape(const Dims& from, const std::vector<int64_t>& to);  // ops/views.cpp
 
 Tensor Tensor::reshape(Dims shape) const {
@@ -96,6 +96,8 @@ Tensor cast(const Tensor& x, DType dtype) {
   return dispatch1(TF_OP("cast"), {x}, Attrs{{"dtype", dtype}});
 }
 
-Tensor Tensor::cast(DType dtype) const { return tenflowers::cast(*this, dtype); }
+Tensor Tensor::cast(DType dtype) const {
+  return tenflowers::cast(*this, dtype);
+}
 
 }  // namespace tenflowers

@@ -26,7 +26,8 @@ void broadcast_promote(InferContext& ctx) {
 
 void broadcast_bool(InferContext& ctx) {
   Dims shape = ctx.inputs[0].shape();
-  for (size_t i = 1; i < ctx.inputs.size(); ++i) shape = broadcast_shapes(shape, ctx.inputs[i].shape());
+  for (size_t i = 1; i < ctx.inputs.size(); ++i)
+    shape = broadcast_shapes(shape, ctx.inputs[i].shape());
   ctx.add_output(DType::Bool, std::move(shape));
 }
 

@@ -2,6 +2,8 @@
 
 namespace tenflowers {
 
-void register_reduction_ops(OpRegistry& r) { (void)r; }
+void register_reduction_ops(OpRegistry& r) {
+  (void)r;
+}
 
 }  // namespace tenflowers

@@ -6,15 +6,15 @@ namespace tenflowers {
 
 void register_core_ops(OpRegistry& r);
 
-void register_view_ops(OpRegistry& r);        // views.cpp
-void register_copy_ops(OpRegistry& r);        // copy.cpp: copy, cast, to_device
-void register_creation_ops(OpRegistry& r);    // creation.cpp: fill, arange, linspace, eye, random
-void register_unary_ops(OpRegistry& r);       // unary.cpp
-void register_binary_ops(OpRegistry& r);      // binary.cpp: arithmetic, comparison, logical, where
-void register_reduction_ops(OpRegistry& r);   // reduction.cpp
-void register_linalg_ops(OpRegistry& r);      // linalg.cpp: matmul, softmax family
-void register_conv_ops(OpRegistry& r);        // conv.cpp: convolution and pooling
-void register_index_ops(OpRegistry& r);       // index.cpp: gather, scatter, take, one_hot, masks
-void register_shape_ops(OpRegistry& r);       // shape.cpp: concat, split, tile, pad, sort, ...
+void register_view_ops(OpRegistry& r);       // views.cpp
+void register_copy_ops(OpRegistry& r);       // copy.cpp: copy, cast, to_device
+void register_creation_ops(OpRegistry& r);   // creation.cpp: fill, arange, linspace, eye, random
+void register_unary_ops(OpRegistry& r);      // unary.cpp
+void register_binary_ops(OpRegistry& r);     // binary.cpp: arithmetic, comparison, logical, where
+void register_reduction_ops(OpRegistry& r);  // reduction.cpp
+void register_linalg_ops(OpRegistry& r);     // linalg.cpp: matmul, softmax family
+void register_conv_ops(OpRegistry& r);       // conv.cpp: convolution and pooling
+void register_index_ops(OpRegistry& r);      // index.cpp: gather, scatter, take, one_hot, masks
+void register_shape_ops(OpRegistry& r);      // shape.cpp: concat, split, tile, pad, sort, ...
 
 }  // namespace tenflowers

@@ -2,6 +2,8 @@
 
 namespace tenflowers {
 
-void register_unary_ops(OpRegistry& r) { (void)r; }
+void register_unary_ops(OpRegistry& r) {
+  (void)r;
+}
 
 }  // namespace tenflowers

@@ -38,8 +38,8 @@ Dims resolve_reshape(const Dims& from, std::vector<int64_t> to) {
   }
   const int64_t numel = from.numel();
   if (infer_at >= 0) {
-    TF_CHECK(known != 0 && numel % known == 0, ShapeError, "reshape: cannot reshape ", from,
-             " (", numel, " elements) into ", format_dims(to));
+    TF_CHECK(known != 0 && numel % known == 0, ShapeError, "reshape: cannot reshape ", from, " (",
+             numel, " elements) into ", format_dims(to));
     to[static_cast<size_t>(infer_at)] = numel / known;
   }
   Dims out(to);
@@ -129,9 +129,8 @@ std::vector<Tensor> slice_view(std::span<const Tensor> in, const Attrs& attrs) {
     start = attrs.has("start") ? clamp_index(attrs.get_int("start"), -1, extent - 1) : extent - 1;
     stop = attrs.has("stop") ? clamp_index(attrs.get_int("stop"), -1, extent - 1) : -1;
   }
-  const int64_t count =
-      step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
-               : std::max<int64_t>(0, (start - stop + (-step) - 1) / (-step));
+  const int64_t count = step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
+                                 : std::max<int64_t>(0, (start - stop + (-step) - 1) / (-step));
   Dims shape = x.shape(), strides = x.strides();
   shape[axis] = count;
   strides[axis] = x.strides()[axis] * step;
@@ -151,7 +150,8 @@ std::vector<Tensor> select_view(std::span<const Tensor> in, const Attrs& attrs) 
   Dims shape = x.shape(), strides = x.strides();
   shape.erase(axis);
   strides.erase(axis);
-  return {make_view(x, std::move(shape), std::move(strides), x.offset() + index * x.strides()[axis])};
+  return {
+      make_view(x, std::move(shape), std::move(strides), x.offset() + index * x.strides()[axis])};
 }
 
 std::vector<Tensor> expand_view(std::span<const Tensor> in, const Attrs& attrs) {
