@@ -55,8 +55,10 @@ Device resolve_device(const OpDef& op, std::span<const Tensor> inputs, const Att
 void notify_hooks(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
                   std::span<const Tensor> outputs) {
   ThreadHooks& hooks = t_hooks;
-  // Innermost first. While hook i runs, only hooks pushed before it see the ops it calls.
-  for (size_t i = hooks.visible; i-- > 0;) {
+  // Outermost first, so an outer hook sees an op before any op an inner hook derives from it.
+  // While hook i runs, only hooks pushed before it see the ops it calls.
+  const size_t count = hooks.visible;
+  for (size_t i = 0; i < count; ++i) {
     const size_t saved = hooks.visible;
     hooks.visible = i;
     try {
