@@ -178,6 +178,15 @@ HooksPaused::~HooksPaused() {
   t_hooks.visible = saved_;
 }
 
+HiddenFrom::HiddenFrom(const DispatchHook* hook) : saved_(t_hooks.visible) {
+  ThreadHooks& hooks = t_hooks;
+  auto it = std::find(hooks.stack.begin(), hooks.stack.end(), hook);
+  if (it != hooks.stack.end()) {
+    hooks.visible = std::min(hooks.visible, static_cast<size_t>(it - hooks.stack.begin()));
+  }
+}
+HiddenFrom::~HiddenFrom() { t_hooks.visible = saved_; }
+
 void add_global_hook(DispatchHook* hook) {
   std::lock_guard lock(g_global_mutex);
   g_global_hooks.push_back(hook);

@@ -179,3 +179,17 @@ TEST(Threads, SetNumThreadsValidates) {
   EXPECT_THROW(tf::set_num_threads(0), tf::InvalidArgument);
   tf::set_num_threads(before);
 }
+
+TEST(Dispatch, HiddenFromLeavesOuterHooksWatching) {
+  Recorder outer, inner;
+  Tensor a = Tensor::from_vec({1.f, 2.f}, {2});
+  tf::ScopedHook outer_scope(&outer);
+  tf::ScopedHook inner_scope(&inner);
+  {
+    tf::HiddenFrom hidden(&inner);
+    a.copy();
+  }
+  a.cast(DType::F64);
+  EXPECT_EQ(inner.ops, (std::vector<std::string>{"cast"}));
+  EXPECT_EQ(outer.ops, (std::vector<std::string>{"copy", "cast"}));
+}

@@ -53,6 +53,20 @@ class HooksPaused {
   size_t saved_;
 };
 
+// Hides `hook` and every hook pushed after it from op calls made in its lifetime, leaving the
+// hooks pushed before it (outer tapes) watching: a tape computing gradients uses this so that
+// only outer tapes record the computation (which is how higher-order derivatives arise).
+class HiddenFrom {
+ public:
+  explicit HiddenFrom(const DispatchHook* hook);
+  ~HiddenFrom();
+  HiddenFrom(const HiddenFrom&) = delete;
+  HiddenFrom& operator=(const HiddenFrom&) = delete;
+
+ private:
+  size_t saved_;
+};
+
 void add_global_hook(DispatchHook* hook);
 void remove_global_hook(DispatchHook* hook);
 
