@@ -1,5 +1,9 @@
 #pragma once
 // The umbrella header: the whole public C++ API. Including it registers the backends.
+#include "tenflowers/autograd/forward_accumulator.hpp"
+#include "tenflowers/autograd/functional.hpp"
+#include "tenflowers/autograd/gradient_tape.hpp"
+#include "tenflowers/autograd/variable.hpp"
 #include "tenflowers/core/attrs.hpp"
 #include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/device.hpp"

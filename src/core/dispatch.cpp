@@ -80,7 +80,8 @@ void notify_hooks(const OpDef& op, std::span<const Tensor> inputs, const Attrs& 
   }
 }
 
-std::vector<Tensor> run_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs) {
+// Checks arity and definedness; returns whether any input is a meta tensor.
+bool check_inputs(const OpDef& op, std::span<const Tensor> inputs) {
   if (op.num_inputs >= 0 && static_cast<size_t>(op.num_inputs) != inputs.size()) {
     throw InvalidArgument("expected " + std::to_string(op.num_inputs) + " input(s), got " +
                           std::to_string(inputs.size()));
@@ -92,40 +93,84 @@ std::vector<Tensor> run_op(const OpDef& op, std::span<const Tensor> inputs, cons
     }
     any_meta = any_meta || inputs[i].is_meta();
   }
-  const Device device = resolve_device(op, inputs, attrs);
-  if (op.direct) return op.direct(inputs, attrs);
+  return any_meta;
+}
 
-  InferContext infer{op, inputs, attrs, device, {}};
+std::vector<TensorMeta> infer_outputs(const OpDef& op, std::span<const Tensor> inputs,
+                                      const Attrs& attrs, Device device) {
   if (!op.infer) throw InternalError("op has neither an infer rule nor a direct implementation");
+  InferContext infer{op, inputs, attrs, device, {}};
   op.infer(infer);
+  return std::move(infer.outputs);
+}
 
-  std::vector<Tensor> outputs(infer.outputs.size());
-  if (any_meta) {
-    for (size_t i = 0; i < outputs.size(); ++i) {
-      outputs[i] = Tensor::meta(infer.outputs[i].shape, infer.outputs[i].dtype, device);
-    }
-    return outputs;
-  }
-
+const KernelEntry& select_kernel(const OpDef& op, std::span<const Tensor> inputs,
+                                 const std::vector<TensorMeta>& outputs, Device device) {
   const KernelEntry& kernel = op.kernel(device.type);
   if (!kernel) {
     backend_for(device);  // reports a missing backend clearly
     throw UnsupportedError("no " + device.str() + " kernel is registered for this op");
   }
-  const DType checked = inputs.empty() ? infer.outputs.at(0).dtype : inputs[0].dtype();
+  const DType checked = inputs.empty() ? outputs.at(0).dtype : inputs[0].dtype();
   if (!kernel.supports(checked)) {
     throw DTypeError("the " + device.str() + " kernel does not support dtype " +
                      std::string(dtype_name(checked)));
   }
+  return kernel;
+}
+
+std::vector<Tensor> run_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs) {
+  const bool any_meta = check_inputs(op, inputs);
+  const Device device = resolve_device(op, inputs, attrs);
+  if (op.direct) {
+    HooksPaused paused;  // hooks see this op, not the ops its implementation calls
+    return op.direct(inputs, attrs);
+  }
+
+  const std::vector<TensorMeta> metas = infer_outputs(op, inputs, attrs, device);
+  std::vector<Tensor> outputs(metas.size());
+  if (any_meta) {
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      outputs[i] = Tensor::meta(metas[i].shape, metas[i].dtype, device);
+    }
+    return outputs;
+  }
+  const KernelEntry& kernel = select_kernel(op, inputs, metas, device);
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const TensorMeta& meta = infer.outputs[i];
     const bool dynamic =
-        std::any_of(meta.shape.begin(), meta.shape.end(), [](int64_t d) { return d < 0; });
-    if (!dynamic) outputs[i] = Tensor::empty(meta.shape, meta.dtype, meta.device);
+        std::any_of(metas[i].shape.begin(), metas[i].shape.end(), [](int64_t d) { return d < 0; });
+    if (!dynamic) outputs[i] = Tensor::empty(metas[i].shape, metas[i].dtype, metas[i].device);
   }
   KernelContext ctx{op, inputs, attrs, outputs, device};
   kernel.fn(ctx);
   return outputs;
+}
+
+void run_op_into(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
+                 std::span<Tensor> outputs) {
+  TF_CHECK(!op.direct, InvalidArgument, "view and kernel-free ops cannot write in place");
+  check_inputs(op, inputs);
+  const Device device = resolve_device(op, inputs, attrs);
+  const std::vector<TensorMeta> metas = infer_outputs(op, inputs, attrs, device);
+  TF_CHECK(metas.size() == outputs.size(), InvalidArgument, "the op makes ", metas.size(),
+           " output(s), ", outputs.size(), " given");
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    TF_CHECK(outputs[i].defined() && !outputs[i].is_meta() &&
+                 outputs[i].dtype() == metas[i].dtype && outputs[i].shape() == metas[i].shape &&
+                 outputs[i].device() == device && outputs[i].is_contiguous(),
+             InvalidArgument, "output ", i, " must be a contiguous ", dtype_name(metas[i].dtype),
+             metas[i].shape, " tensor on ", device.str());
+  }
+  const KernelEntry& kernel = select_kernel(op, inputs, metas, device);
+  KernelContext ctx{op, inputs, attrs, outputs, device};
+  kernel.fn(ctx);
+  for (Tensor& out : outputs) out.storage()->bump_version();
+}
+
+void add_op_context(TensorError& e, const OpDef& op, std::span<const Tensor> inputs,
+                    const Attrs& attrs) {
+  e.add_context("op '" + op.name + "' with inputs " + describe_inputs(inputs) +
+                (attrs.empty() ? std::string() : " and attributes {" + attrs.str() + "}") + ": ");
 }
 
 }  // namespace
@@ -152,6 +197,16 @@ Tensor dispatch1(const OpDef& op, std::span<const Tensor> inputs, const Attrs& a
                         " outputs where one was expected");
   }
   return std::move(outputs[0]);
+}
+
+void dispatch_into(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
+                   std::span<Tensor> outputs) {
+  try {
+    run_op_into(op, inputs, attrs, outputs);
+  } catch (TensorError& e) {
+    add_op_context(e, op, inputs, attrs);
+    throw;
+  }
 }
 
 ScopedHook::ScopedHook(DispatchHook* hook) : hook_(hook) {
@@ -185,7 +240,9 @@ HiddenFrom::HiddenFrom(const DispatchHook* hook) : saved_(t_hooks.visible) {
     hooks.visible = std::min(hooks.visible, static_cast<size_t>(it - hooks.stack.begin()));
   }
 }
-HiddenFrom::~HiddenFrom() { t_hooks.visible = saved_; }
+HiddenFrom::~HiddenFrom() {
+  t_hooks.visible = saved_;
+}
 
 void add_global_hook(DispatchHook* hook) {
   std::lock_guard lock(g_global_mutex);

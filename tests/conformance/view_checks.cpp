@@ -169,6 +169,49 @@ void check_diagonal(Rng& rng, Device device) {
       2);
 }
 
+void check_stop_gradient(Rng& rng, Device device) {
+  for_random_inputs(rng, device, [&](const Tensor& x, const Ref& ref) {
+    Tensor y = stop_gradient(x);
+    EXPECT_TRUE(y.shares_storage(x));
+    EXPECT_NE(y.id(), x.id());
+    EXPECT_CLOSE_TO_REF(y, ref, tolerance_for(x.dtype()));
+  });
+}
+
+void check_as_strided(Rng& rng, Device device) {
+  for_random_inputs(
+      rng, device,
+      [&](const Tensor& x, const Ref& ref) {
+        // A window of every step-th element along the flattened rows.
+        const int64_t cols = ref.shape.back();
+        const int64_t rows = ref.numel() / cols;
+        const int64_t step = rng.integer(1, 2);
+        const int64_t picked = (cols + step - 1) / step;
+        const int64_t offset = 0;
+        Tensor y = as_strided(x, {rows, picked}, {cols, step}, offset);
+        Ref expected({rows, picked});
+        for (int64_t i = 0; i < rows; ++i) {
+          for (int64_t j = 0; j < picked; ++j) {
+            expected.data[static_cast<size_t>(i * picked + j)] =
+                ref.data[static_cast<size_t>(offset + i * cols + j * step)];
+          }
+        }
+        EXPECT_CLOSE_TO_REF(y, expected, tolerance_for(x.dtype()));
+        Tensor back = as_strided_scatter(y, Dims(ref.shape), {cols, step}, offset);
+        Ref scattered(ref.shape);
+        for (int64_t i = 0; i < rows; ++i) {
+          for (int64_t j = 0; j < picked; ++j) {
+            scattered.data[static_cast<size_t>(i * cols + j * step)] =
+                expected.data[static_cast<size_t>(i * picked + j)];
+          }
+        }
+        EXPECT_CLOSE_TO_REF(back, scattered, tolerance_for(x.dtype()));
+        EXPECT_THROW(as_strided(x, {rows + 1, picked}, {cols, step}, offset), IndexError);
+        if (ref.numel() >= 3) EXPECT_THROW(as_strided(x, {2, 2}, {1, 1}, 0), InvalidArgument);
+      },
+      2);
+}
+
 void check_copy(Rng& rng, Device device) {
   for_random_inputs(rng, device, [&](const Tensor& x, const Ref& ref) {
     Tensor y = x.copy();
@@ -221,6 +264,8 @@ void register_view_checks(CheckRegistry& r) {
   r.add({"squeeze", "unsqueeze"}, check_squeeze_unsqueeze);
   r.add({"diagonal"}, check_diagonal);
   r.add({"copy"}, check_copy);
+  r.add({"as_strided", "as_strided_scatter"}, check_as_strided);
+  r.add({"stop_gradient"}, check_stop_gradient);
   r.add({"cast"}, check_cast);
   r.add({"to_device"}, check_to_device);
 }

@@ -19,6 +19,17 @@ inline Tensor dispatch1(const OpDef& op, std::initializer_list<Tensor> inputs,
   return dispatch1(op, std::span<const Tensor>(inputs.begin(), inputs.size()), attrs);
 }
 
+// Runs an op's kernel writing into existing tensors (in place, e.g. variable updates): the
+// outputs must be contiguous and match the inferred dtypes and shapes. In-place writes are not
+// differentiable, so hooks are not notified; each output's storage version is bumped.
+void dispatch_into(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
+                   std::span<Tensor> outputs);
+inline void dispatch_into(const OpDef& op, std::initializer_list<Tensor> inputs, const Attrs& attrs,
+                          Tensor& output) {
+  dispatch_into(op, std::span<const Tensor>(inputs.begin(), inputs.size()), attrs,
+                std::span<Tensor>(&output, 1));
+}
+
 // Observes op calls. Hooks on the calling thread's stack see that thread's calls (tapes,
 // tracers); global hooks see every call (profilers). While a hook's on_op runs, the ops it calls
 // are shown only to the hooks pushed before it (outer tapes), never to itself or later ones.

@@ -1,6 +1,7 @@
 #pragma once
 // Device memory: the allocator interface backends implement, the caching pool that sits in
 // front of each device's raw allocator, and Storage, the reference-counted buffer tensors share.
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -72,8 +73,13 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+  // Bumped by every in-place write (dispatch_into, Variable::assign), so a tape can tell that a
+  // tensor it saved was overwritten before its gradient was taken.
+  uint64_t version() const { return version_.load(std::memory_order_relaxed); }
+  void bump_version() { version_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
+  std::atomic<uint64_t> version_{0};
   void* data_;
   size_t nbytes_;
   Device device_;

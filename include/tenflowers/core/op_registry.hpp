@@ -97,8 +97,9 @@ struct OpDef {
   bool is_view = false;  // direct returns tensors sharing input 0's storage
   GradFn grad;
   JvpFn jvp;
-  bool differentiable = true;  // false: asking for a gradient through it is an error
-  std::string onnx;            // ONNX op type, empty when the exporter has no mapping
+  bool differentiable = true;   // false: asking for a gradient through it is an error
+  bool stops_gradient = false;  // true: gradients and tangents stop here silently (stop_gradient)
+  std::string onnx;             // ONNX op type, empty when the exporter has no mapping
   std::array<KernelEntry, kNumDeviceTypes> kernels{};
 
   const KernelEntry& kernel(DeviceType t) const { return kernels[static_cast<int>(t)]; }
@@ -139,6 +140,10 @@ class OpBuilder {
   }
   OpBuilder& not_differentiable() {
     def_.differentiable = false;
+    return *this;
+  }
+  OpBuilder& stops_gradient() {
+    def_.stops_gradient = true;
     return *this;
   }
   OpBuilder& onnx(std::string name) {

@@ -186,6 +186,15 @@ Tensor cumsum(const Tensor& x, int64_t axis);
 Tensor cumprod(const Tensor& x, int64_t axis);
 Tensor cast(const Tensor& x, DType dtype);
 
+// ---- building blocks of gradient rules ------------------------------------------------------
+// Sums x over the axes that broadcasting expanded, giving `shape` (the inverse of broadcast_to).
+Tensor sum_to(const Tensor& x, const Dims& shape);
+// A view of x's elements in row-major order taken with `strides` from `offset` (elements). The
+// window must stay inside x and not overlap itself.
+Tensor as_strided(const Tensor& x, Dims shape, Dims strides, int64_t offset);
+// Zeros of `base_shape` with src written through the as_strided window: as_strided's gradient.
+Tensor as_strided_scatter(const Tensor& src, Dims base_shape, Dims strides, int64_t offset);
+
 // ---- comparison of values ---------------------------------------------------------------------
 // |a - b| <= atol + rtol * |b| elementwise (broadcasting), NaNs equal when equal_nan.
 bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,

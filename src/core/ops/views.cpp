@@ -5,6 +5,7 @@
 #include "src/core/ops/register.hpp"
 #include "tenflowers/core/dispatch.hpp"
 #include "tenflowers/core/error.hpp"
+#include "tenflowers/core/ops.hpp"
 #include "tenflowers/core/tensor.hpp"
 
 namespace tenflowers {
@@ -109,14 +110,19 @@ std::vector<Tensor> permute_view(std::span<const Tensor> in, const Attrs& attrs)
   return {make_view(x, std::move(shape), std::move(strides), x.offset())};
 }
 
-std::vector<Tensor> slice_view(std::span<const Tensor> in, const Attrs& attrs) {
-  const Tensor& x = in[0];
-  TF_CHECK(x.rank() > 0, IndexError, "slice: cannot slice a 0-d tensor");
-  const auto axis = static_cast<size_t>(normalize_axis(attrs.get_int("axis"), x.rank()));
+struct SliceSpec {
+  size_t axis;
+  int64_t start, count, step;
+};
+
+// Python slice semantics with clamping, shared by the view and its gradient.
+SliceSpec resolve_slice(const Dims& shape, const Attrs& attrs) {
+  TF_CHECK(!shape.empty(), IndexError, "slice: cannot slice a 0-d tensor");
+  const auto axis = static_cast<size_t>(
+      normalize_axis(attrs.get_int("axis"), static_cast<int64_t>(shape.size())));
   const int64_t step = attrs.get_int_or("step", 1);
   TF_CHECK(step != 0, InvalidArgument, "slice: step must not be 0");
-  const int64_t extent = x.shape()[axis];
-  // Python slice semantics, with clamping.
+  const int64_t extent = shape[axis];
   auto clamp_index = [&](int64_t i, int64_t low, int64_t high) {
     if (i < 0) i += extent;
     return std::clamp(i, low, high);
@@ -131,11 +137,17 @@ std::vector<Tensor> slice_view(std::span<const Tensor> in, const Attrs& attrs) {
   }
   const int64_t count = step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
                                  : std::max<int64_t>(0, (start - stop + (-step) - 1) / (-step));
+  return {axis, count > 0 ? start : 0, count, step};
+}
+
+std::vector<Tensor> slice_view(std::span<const Tensor> in, const Attrs& attrs) {
+  const Tensor& x = in[0];
+  const SliceSpec spec = resolve_slice(x.shape(), attrs);
   Dims shape = x.shape(), strides = x.strides();
-  shape[axis] = count;
-  strides[axis] = x.strides()[axis] * step;
-  const int64_t offset = count > 0 ? x.offset() + start * x.strides()[axis] : x.offset();
-  return {make_view(x, std::move(shape), std::move(strides), offset)};
+  shape[spec.axis] = spec.count;
+  strides[spec.axis] = x.strides()[spec.axis] * spec.step;
+  return {make_view(x, std::move(shape), std::move(strides),
+                    x.offset() + spec.start * x.strides()[spec.axis])};
 }
 
 std::vector<Tensor> select_view(std::span<const Tensor> in, const Attrs& attrs) {
@@ -246,6 +258,86 @@ std::vector<Tensor> diagonal_view(std::span<const Tensor> in, const Attrs& attrs
   return {make_view(x, std::move(shape), std::move(strides), offset)};
 }
 
+// as_strided addresses the input as if it were contiguous (row-major): `strides` and `offset`
+// are in elements of that layout. The view must stay inside the input and must not overlap
+// itself, so that its gradient (as_strided_scatter) writes each input element at most once.
+void check_strided_window(const Dims& base, const Dims& shape, const Dims& strides,
+                          int64_t offset) {
+  TF_CHECK(shape.size() == strides.size(), ShapeError, "as_strided: ", strides.size(),
+           " strides for a shape of rank ", shape.size());
+  if (shape.numel() == 0) return;
+  int64_t last = offset;
+  std::vector<std::pair<int64_t, int64_t>> axes;  // (stride, extent) of axes with extent > 1
+  for (size_t i = 0; i < shape.size(); ++i) {
+    TF_CHECK(shape[i] >= 0 && strides[i] >= 0, InvalidArgument,
+             "as_strided: extents and strides must be non-negative");
+    last += (shape[i] - 1) * strides[i];
+    if (shape[i] > 1) axes.emplace_back(strides[i], shape[i]);
+  }
+  TF_CHECK(offset >= 0 && last < base.numel(), IndexError, "as_strided: the window [", offset, ", ",
+           last, "] leaves a base of ", base.numel(), " elements");
+  std::sort(axes.begin(), axes.end());
+  int64_t span = 1;
+  for (const auto& [stride, extent] : axes) {
+    TF_CHECK(stride >= span, InvalidArgument, "as_strided: the window overlaps itself");
+    span = stride * extent;
+  }
+}
+
+std::vector<Tensor> as_strided_view(std::span<const Tensor> in, const Attrs& attrs) {
+  const Tensor x = in[0].contiguous();
+  Dims shape(attrs.get_ints("shape")), strides(attrs.get_ints("strides"));
+  const int64_t offset = attrs.get_int("offset");
+  check_strided_window(x.shape(), shape, strides, offset);
+  return {make_view(x, std::move(shape), std::move(strides), x.offset() + offset)};
+}
+
+// Zeros of the base shape with `src` written through the as_strided window.
+std::vector<Tensor> as_strided_scatter_direct(std::span<const Tensor> in, const Attrs& attrs) {
+  const Tensor& src = in[0];
+  const Dims base(attrs.get_ints("base_shape"));
+  const Dims strides(attrs.get_ints("strides"));
+  const int64_t offset = attrs.get_int("offset");
+  check_strided_window(base, src.shape(), strides, offset);
+  Tensor out = zeros(base, src.dtype(), src.device());
+  Tensor window = make_view(out, src.shape(), strides, offset);
+  const KernelEntry& copy = registry().get("copy").kernel(src.device().type);
+  TF_CHECK(static_cast<bool>(copy), UnsupportedError, "no copy kernel on ", src.device().str());
+  KernelContext ctx{registry().get("copy"), in, attrs, std::span<Tensor>(&window, 1), src.device()};
+  copy.fn(ctx);
+  return {out};
+}
+
+// Row-major strides of `shape`, the layout as_strided windows are expressed in.
+Dims layout_of(const Tensor& x) {
+  return contiguous_strides(x.shape());
+}
+
+Tensor scatter_window(const Tensor& grad, const Tensor& base, Dims strides, int64_t offset) {
+  return as_strided_scatter(grad, base.shape(), std::move(strides), offset);
+}
+
+// The tangent of a view is the same view of the tangent.
+std::vector<Tensor> same_view_of_tangent(const JvpContext& ctx) {
+  return {dispatch1(ctx.op, {ctx.input_tangents[0]}, ctx.attrs)};
+}
+
+std::vector<Tensor> slice_grad(const GradContext& ctx) {
+  const Tensor& x = ctx.inputs[0];
+  const SliceSpec spec = resolve_slice(x.shape(), ctx.attrs);
+  Dims strides = layout_of(x);
+  const int64_t offset = spec.start * strides[spec.axis];
+  strides[spec.axis] *= spec.step;
+  if (spec.step < 0) {
+    // Negative steps walk backwards; the window starts at the last element instead.
+    strides[spec.axis] = -strides[spec.axis];
+    const Tensor forward = ctx.output_grads[0].slice(static_cast<int64_t>(spec.axis), {}, {}, -1);
+    const int64_t first = spec.start + (spec.count - 1) * spec.step;
+    return {scatter_window(forward, x, strides, first * layout_of(x)[spec.axis])};
+  }
+  return {scatter_window(ctx.output_grads[0], x, strides, offset)};
+}
+
 }  // namespace
 
 bool can_view_as(const Tensor& x, const Dims& shape) {
@@ -257,15 +349,110 @@ Dims resolve_reshape_shape(const Dims& from, const std::vector<int64_t>& to) {
   return resolve_reshape(from, to);
 }
 
+Tensor as_strided(const Tensor& x, Dims shape, Dims strides, int64_t offset) {
+  return dispatch1(registry().get("as_strided"), {x},
+                   Attrs{{"shape", shape.vec()}, {"strides", strides.vec()}, {"offset", offset}});
+}
+
+Tensor as_strided_scatter(const Tensor& src, Dims base_shape, Dims strides, int64_t offset) {
+  return dispatch1(
+      registry().get("as_strided_scatter"), {src},
+      Attrs{{"base_shape", base_shape.vec()}, {"strides", strides.vec()}, {"offset", offset}});
+}
+
 void register_view_ops(OpRegistry& r) {
-  r.def("reshape_view").view(reshape_view).onnx("Reshape");
-  r.def("permute").view(permute_view).onnx("Transpose");
-  r.def("slice").view(slice_view).onnx("Slice");
-  r.def("select").view(select_view).onnx("Gather");
-  r.def("expand").view(expand_view).onnx("Expand");
-  r.def("squeeze").view(squeeze_view).onnx("Squeeze");
-  r.def("unsqueeze").view(unsqueeze_view).onnx("Unsqueeze");
-  r.def("diagonal").view(diagonal_view);
+  r.def("reshape_view")
+      .view(reshape_view)
+      .grad([](const GradContext& c) {
+        return std::vector{c.output_grads[0].reshape(c.inputs[0].shape())};
+      })
+      .jvp(same_view_of_tangent)
+      .onnx("Reshape");
+  r.def("permute")
+      .view(permute_view)
+      .grad([](const GradContext& c) {
+        const std::vector<int64_t>& axes = c.attrs.get_ints("axes");
+        Dims inverse(axes.size());
+        for (size_t i = 0; i < axes.size(); ++i) {
+          inverse[static_cast<size_t>(normalize_axis(axes[i], static_cast<int64_t>(axes.size())))] =
+              static_cast<int64_t>(i);
+        }
+        return std::vector{c.output_grads[0].permute(inverse)};
+      })
+      .jvp(same_view_of_tangent)
+      .onnx("Transpose");
+  r.def("slice").view(slice_view).grad(slice_grad).jvp(same_view_of_tangent).onnx("Slice");
+  r.def("select")
+      .view(select_view)
+      .grad([](const GradContext& c) {
+        const Tensor& x = c.inputs[0];
+        const auto axis = static_cast<size_t>(normalize_axis(c.attrs.get_int("axis"), x.rank()));
+        int64_t index = c.attrs.get_int("index");
+        if (index < 0) index += x.shape()[axis];
+        Dims strides = layout_of(x);
+        const int64_t offset = index * strides[axis];
+        strides.erase(axis);
+        return std::vector{scatter_window(c.output_grads[0], x, strides, offset)};
+      })
+      .jvp(same_view_of_tangent)
+      .onnx("Gather");
+  r.def("expand")
+      .view(expand_view)
+      .grad([](const GradContext& c) {
+        return std::vector{sum_to(c.output_grads[0], c.inputs[0].shape())};
+      })
+      .jvp(same_view_of_tangent)
+      .onnx("Expand");
+  auto reshape_back = [](const GradContext& c) {
+    return std::vector{c.output_grads[0].reshape(c.inputs[0].shape())};
+  };
+  r.def("squeeze").view(squeeze_view).grad(reshape_back).jvp(same_view_of_tangent).onnx("Squeeze");
+  r.def("unsqueeze")
+      .view(unsqueeze_view)
+      .grad(reshape_back)
+      .jvp(same_view_of_tangent)
+      .onnx("Unsqueeze");
+  r.def("diagonal")
+      .view(diagonal_view)
+      .grad([](const GradContext& c) {
+        const Tensor& x = c.inputs[0];
+        const auto a0 = static_cast<size_t>(normalize_axis(c.attrs.get_int("axis0"), x.rank()));
+        const auto a1 = static_cast<size_t>(normalize_axis(c.attrs.get_int("axis1"), x.rank()));
+        const int64_t k = c.attrs.get_int("offset");
+        const Dims layout = layout_of(x);
+        Dims strides;
+        for (size_t i = 0; i < layout.size(); ++i) {
+          if (i != a0 && i != a1) strides.push_back(layout[i]);
+        }
+        strides.push_back(layout[a0] + layout[a1]);
+        const int64_t length = c.output_grads[0].shape().back();
+        const int64_t offset = length == 0 ? 0 : (k >= 0 ? k * layout[a1] : -k * layout[a0]);
+        return std::vector{scatter_window(c.output_grads[0], x, strides, offset)};
+      })
+      .jvp(same_view_of_tangent);
+  r.def("as_strided")
+      .view(as_strided_view)
+      .grad([](const GradContext& c) {
+        return std::vector{as_strided_scatter(c.output_grads[0], c.inputs[0].shape(),
+                                              Dims(c.attrs.get_ints("strides")),
+                                              c.attrs.get_int("offset"))};
+      })
+      .jvp(same_view_of_tangent);
+  r.def("as_strided_scatter")
+      .direct(as_strided_scatter_direct)
+      .grad([](const GradContext& c) {
+        return std::vector{as_strided(c.output_grads[0], c.inputs[0].shape(),
+                                      Dims(c.attrs.get_ints("strides")),
+                                      c.attrs.get_int("offset"))};
+      })
+      .jvp(same_view_of_tangent);
+  // Identity to the values, a wall to gradients and tangents.
+  r.def("stop_gradient")
+      .view([](std::span<const Tensor> in, const Attrs&) {
+        return std::vector<Tensor>{in[0].view()};
+      })
+      .stops_gradient()
+      .onnx("Identity");
 }
 
 }  // namespace tenflowers

@@ -1,0 +1,230 @@
+// Higher-order derivatives, forward mode and the checkpointing policies, checked against
+// closed forms and finite differences computed independently in float64.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "tests/support/reference.hpp"
+
+namespace tf = tenflowers;
+using tf::DType;
+using tf::GradientTape;
+using tf::Tensor;
+using tf::testing::Ref;
+using tf::testing::Rng;
+
+namespace {
+
+Tensor sin_x_cubed(const Tensor& x) {
+  return tf::sum(x.sin() * x * x * x);
+}
+
+// H_ij of f at x by central second differences of f itself.
+Ref fd_hessian(const tf::ScalarFn& f, const Tensor& x) {
+  const Ref base = tf::testing::to_ref(x);
+  const int64_t n = base.numel();
+  const double h = 1e-4;
+  auto eval = [&](int64_t i, double di, int64_t j, double dj) {
+    Ref moved = base;
+    moved.data[static_cast<size_t>(i)] += di;
+    moved.data[static_cast<size_t>(j)] += dj;
+    return f(tf::testing::from_ref(moved, DType::F64)).item<double>();
+  };
+  std::vector<int64_t> shape = base.shape;
+  shape.insert(shape.end(), base.shape.begin(), base.shape.end());
+  Ref hessian(shape);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      hessian.data[static_cast<size_t>(i * n + j)] =
+          (eval(i, h, j, h) - eval(i, h, j, -h) - eval(i, -h, j, h) + eval(i, -h, j, -h)) /
+          (4 * h * h);
+    }
+  }
+  return hessian;
+}
+
+const tf::testing::Tolerance kSecondDifference{1e-5, 1e-6};
+
+}  // namespace
+
+TEST(HigherOrder, HessianOfSinTimesCubeMatchesClosedForm) {
+  Rng rng = Rng::for_test();
+  Tensor x = tf::testing::random_tensor(rng, {4}, DType::F64, -2, 2);
+  Tensor h = tf::hessian(sin_x_cubed, x);
+  ASSERT_EQ(h.shape(), tf::Dims({4, 4}));
+  const auto xs = x.to_vector<double>();
+  Ref expected({4, 4});
+  for (size_t i = 0; i < 4; ++i) {
+    const double v = xs[i];
+    expected.data[i * 4 + i] =
+        -std::sin(v) * v * v * v + 6 * std::cos(v) * v * v + 6 * v * std::sin(v);
+  }
+  EXPECT_CLOSE_TO_REF(h, expected, (tf::testing::Tolerance{1e-12, 1e-12}));
+}
+
+TEST(HigherOrder, ThirdDerivativeThroughThreeNestedTapes) {
+  Rng rng = Rng::for_test();
+  Tensor x = tf::testing::random_tensor(rng, {5}, DType::F64, -2, 2);
+  GradientTape t3, t2, t1;  // created outermost first
+  t3.watch(x);
+  t2.watch(x);
+  t1.watch(x);
+  Tensor y = sin_x_cubed(x);
+  Tensor g1 = t1.gradient(y, x);
+  Tensor g2 = t2.gradient(tf::sum(g1), x);  // the Hessian is diagonal: row sums are f''
+  Tensor g3 = t3.gradient(tf::sum(g2), x);
+  const auto xs = x.to_vector<double>();
+  Ref expected({5});
+  for (size_t i = 0; i < 5; ++i) {
+    const double v = xs[i];
+    expected.data[i] =
+        -v * v * v * std::cos(v) - 9 * v * v * std::sin(v) + 18 * v * std::cos(v) + 6 * std::sin(v);
+  }
+  EXPECT_CLOSE_TO_REF(g3, expected, (tf::testing::Tolerance{1e-11, 1e-11}));
+}
+
+TEST(HigherOrder, HessianOfSoftmaxCrossEntropyOfMatmul) {
+  Rng rng = Rng::for_test();
+  const Tensor inputs = tf::testing::random_tensor(rng, {5, 3}, DType::F64, -1, 1);
+  const Tensor labels =
+      tf::one_hot(Tensor::from_vec(std::vector<int64_t>{0, 2, 1, 1, 0}, {5}), 2, DType::F64);
+  auto loss = [&](const Tensor& w) {  // w: [3, 2]
+    return -tf::sum(labels * tf::log_softmax(tf::matmul(inputs, w), -1)) / 5.0;
+  };
+  Tensor w = tf::testing::random_tensor(rng, {3, 2}, DType::F64, -1, 1);
+  EXPECT_CLOSE_TO_REF(tf::hessian(loss, w), fd_hessian(loss, w), kSecondDifference);
+}
+
+TEST(HigherOrder, HessianOfASmallMlp) {
+  Rng rng = Rng::for_test();
+  const Tensor inputs = tf::testing::random_tensor(rng, {4, 3}, DType::F64, -1, 1);
+  const Tensor w2 = tf::testing::random_tensor(rng, {2, 1}, DType::F64, -1, 1);
+  auto loss = [&](const Tensor& w1) {  // w1: [3, 2]
+    return tf::mean(tf::square(tf::matmul(tf::tanh(tf::matmul(inputs, w1)), w2)));
+  };
+  Tensor w1 = tf::testing::random_tensor(rng, {3, 2}, DType::F64, -1, 1);
+  EXPECT_CLOSE_TO_REF(tf::hessian(loss, w1), fd_hessian(loss, w1), kSecondDifference);
+}
+
+TEST(HigherOrder, HessianVectorProductsAgreeBothWays) {
+  Rng rng = Rng::for_test();
+  const Tensor a = tf::testing::random_tensor(rng, {4, 4}, DType::F64, -1, 1);
+  auto f = [&](const Tensor& x) {
+    return tf::sum(tf::tanh(tf::matmul(a, x.unsqueeze(1))) * x.unsqueeze(1));
+  };
+  Tensor x = tf::testing::random_tensor(rng, {4}, DType::F64, -1, 1);
+  Tensor v = tf::testing::random_tensor(rng, {4}, DType::F64, -1, 1);
+  const Ref h = fd_hessian(f, x);
+  Ref expected({4});
+  const auto vs = v.to_vector<double>();
+  for (size_t i = 0; i < 4; ++i) {
+    for (size_t j = 0; j < 4; ++j) expected.data[i] += h.data[i * 4 + j] * vs[j];
+  }
+  EXPECT_CLOSE_TO_REF(tf::hvp(f, x, v), expected, kSecondDifference);
+  EXPECT_CLOSE_TO_REF(tf::hvp_forward_over_reverse(f, x, v), expected, kSecondDifference);
+}
+
+TEST(ForwardMode, JvpAgreesWithReverseModeOnRandomFunctions) {
+  Rng rng = Rng::for_test();
+  for (int trial = 0; trial < 5; ++trial) {
+    const Tensor w = tf::testing::random_tensor(rng, {3, 4}, DType::F64, -1, 1);
+    const Tensor b = tf::testing::random_tensor(rng, {4}, DType::F64, -1, 1);
+    auto f = [&](const Tensor& x) {  // x: [2, 3] -> [2, 4]
+      Tensor h = tf::matmul(x, w) + b;
+      return tf::softmax(h, -1) * tf::sigmoid(h).exp() + tf::sum(x * x, {1}, true);
+    };
+    Tensor x = tf::testing::random_tensor(rng, {2, 3}, DType::F64, -1, 1);
+    Tensor v = tf::testing::random_tensor(rng, {2, 3}, DType::F64, -1, 1);
+    Tensor u = tf::testing::random_tensor(rng, {2, 4}, DType::F64, -1, 1);
+    Tensor jv = tf::jvp(f, x, v);
+    GradientTape tape;
+    tape.watch(x);
+    Tensor y = f(x);
+    Tensor jtu = tape.gradient({y}, {x}, {u})[0];
+    const double left = tf::sum(u * jv).item<double>();
+    const double right = tf::sum(jtu * v).item<double>();
+    EXPECT_NEAR(left, right, 1e-12 * (1 + std::abs(left)));
+  }
+}
+
+TEST(Jacobians, JacobianAndBatchJacobianMatchFiniteDifferences) {
+  Rng rng = Rng::for_test();
+  const Tensor w = tf::testing::random_tensor(rng, {3, 2}, DType::F64, -1, 1);
+  Tensor x = tf::testing::random_tensor(rng, {4, 3}, DType::F64, -1, 1);
+  GradientTape tape(tf::TapeOptions{.persistent = true});
+  tape.watch(x);
+  Tensor y = tf::tanh(tf::matmul(x, w));  // rows independent
+  Tensor jac = tape.jacobian(y, x);
+  Tensor batch = tape.batch_jacobian(y, x);
+  ASSERT_EQ(jac.shape(), tf::Dims({4, 2, 4, 3}));
+  ASSERT_EQ(batch.shape(), tf::Dims({4, 2, 3}));
+  const Ref base = tf::testing::to_ref(x);
+  const double h = 1e-6;
+  Ref expected({4, 2, 4, 3});
+  for (int64_t j = 0; j < 12; ++j) {
+    Ref plus = base, minus = base;
+    plus.data[static_cast<size_t>(j)] += h;
+    minus.data[static_cast<size_t>(j)] -= h;
+    const Ref yp =
+        tf::testing::to_ref(tf::tanh(tf::matmul(tf::testing::from_ref(plus, DType::F64), w)));
+    const Ref ym =
+        tf::testing::to_ref(tf::tanh(tf::matmul(tf::testing::from_ref(minus, DType::F64), w)));
+    for (int64_t i = 0; i < 8; ++i) {
+      expected.data[static_cast<size_t>(i * 12 + j)] =
+          (yp.data[static_cast<size_t>(i)] - ym.data[static_cast<size_t>(i)]) / (2 * h);
+    }
+  }
+  EXPECT_CLOSE_TO_REF(jac, expected, (tf::testing::Tolerance{1e-6, 1e-8}));
+  Ref expected_batch({4, 2, 3});
+  tf::testing::for_each_index({4, 2, 3}, [&](const std::vector<int64_t>& i) {
+    expected_batch.at(i) = expected.at({i[0], i[1], i[0], i[2]});
+  });
+  EXPECT_CLOSE_TO_REF(batch, expected_batch, (tf::testing::Tolerance{1e-6, 1e-8}));
+}
+
+TEST(CustomGradient, ReplacesTheRecordedRule) {
+  Tensor x = Tensor::from_vec(std::vector<double>{0.5, -1.0, 2.0}, {3});
+  GradientTape tape;
+  tape.watch(x);
+  // A clipped identity: forward is x, backward clips the incoming gradient to [-1, 1].
+  auto clip_grad = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{in[0] * 1.0}; };
+  auto backward = [](const std::vector<Tensor>&, const std::vector<Tensor>&,
+                     const std::vector<Tensor>& g) {
+    return std::vector<Tensor>{tf::clamp(g[0], -1.0, 1.0)};
+  };
+  Tensor y = tf::custom_gradient({x}, clip_grad, backward)[0];
+  Tensor loss = tf::sum(y * Tensor::from_vec(std::vector<double>{3.0, 0.5, -4.0}, {3}));
+  EXPECT_EQ(tape.gradient(loss, x).to_vector<double>(), (std::vector<double>{1.0, 0.5, -1.0}));
+}
+
+TEST(Checkpointing, GradientsMatchAndPoliciesOrderPeakMemory) {
+  Rng rng = Rng::for_test();
+  std::vector<tf::ScalarFn> segments;
+  for (int i = 0; i < 16; ++i) {
+    const double scale = rng.uniform(0.5, 1.5), shift = rng.uniform(-0.5, 0.5);
+    segments.push_back([scale, shift](const Tensor& x) { return tf::tanh(x * scale + shift); });
+  }
+  const Tensor input = tf::uniform({512, 512}, -1, 1, DType::F32);  // 1 MiB per tensor
+  auto run = [&](tf::MemoryStrategy strategy, size_t& peak) {
+    tf::release_cached_memory();
+    const size_t base = tf::memory_stats().in_use_bytes;
+    tf::reset_peak_memory();
+    GradientTape tape;
+    tape.watch(input);
+    Tensor loss = tf::sum(tf::run_segments(segments, input, strategy));
+    Tensor g = tape.gradient(loss, input);
+    peak = tf::memory_stats().peak_in_use_bytes - base;
+    return g;
+  };
+  size_t none = 0, balanced = 0, minimal = 0;
+  Tensor g_none = run(tf::MemoryStrategy::MinimizeRecomputation, none);
+  Tensor g_balanced = run(tf::MemoryStrategy::Balanced, balanced);
+  Tensor g_minimal = run(tf::MemoryStrategy::MinimizeMemory, minimal);
+  EXPECT_TRUE(tf::allclose(g_balanced, g_none, 1e-6, 1e-7));
+  EXPECT_TRUE(tf::allclose(g_minimal, g_none, 1e-6, 1e-7));
+  EXPECT_LT(balanced, none);
+  EXPECT_LT(minimal, balanced);
+  RecordProperty("peak_bytes_no_checkpoint", std::to_string(none));
+  RecordProperty("peak_bytes_balanced", std::to_string(balanced));
+  RecordProperty("peak_bytes_minimize_memory", std::to_string(minimal));
+}
