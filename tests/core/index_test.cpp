@@ -69,6 +69,22 @@ TEST(Index, GatherFollowsPyTorch) {
   EXPECT_EQ(tf::gather(x.t(), 1, idx32).to_vector<float>(), (std::vector<float>{3, 1, 2, 4}));
 }
 
+TEST(Index, ReversedViewsHaveNegativeStrides) {
+  Tensor x = f32({1, 2, 3, 4, 5, 6}, {2, 3}).slice(1, {}, {}, -1);  // [[3, 2, 1], [6, 5, 4]]
+  Tensor index = i64({2, 1, 0, 0}, {4}).slice(0, {}, {}, -1);       // [0, 0, 1, 2]
+  EXPECT_EQ(tf::gather(x, 1, index.reshape({1, 4}).narrow(1, 1, 3)).to_vector<float>(),
+            (std::vector<float>{3, 2, 1}));
+  EXPECT_EQ(tf::index_select(x, 1, index).to_vector<float>(),
+            (std::vector<float>{3, 3, 2, 1, 6, 6, 5, 4}));
+  EXPECT_EQ(tf::take(x, index).to_vector<float>(), (std::vector<float>{3, 3, 2, 1}));
+  Tensor src = f32({10, 20, 30}, {1, 3}).slice(1, {}, {}, -1);  // [[30, 20, 10]]
+  EXPECT_EQ(tf::scatter(x, 1, index.narrow(0, 1, 3).reshape({1, 3}), src).to_vector<float>(),
+            (std::vector<float>{30, 20, 10, 6, 5, 4}));
+  EXPECT_EQ(
+      tf::masked_select(x, bools({true, false, true}, {3}).slice(0, {}, {}, -1)).to_vector<float>(),
+      (std::vector<float>{3, 1, 6, 4}));
+}
+
 TEST(Index, ScatterLastWriteWins) {
   Tensor x = f32({9, 9, 9, 9, 9}, {5});
   Tensor index = i64({0, 2, 0, -3}, {4});

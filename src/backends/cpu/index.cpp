@@ -282,7 +282,8 @@ void scatter_kernel(KernelContext& ctx) {
   for (int64_t d = 0; d < x.rank(); ++d)
     if (d != axis) order.push_back(d);
   if (x.rank() > 0) order.push_back(axis);
-  const Dims out_strides = along_axis_view(out, axis, out.shape()).strides();
+  Dims out_strides = out.strides();  // the axis is addressed through the index
+  if (x.rank() > 0) out_strides[static_cast<size_t>(axis)] = 0;
   Dims shape, out_s, index_s, src_s;
   for (int64_t d : order) {
     const auto a = static_cast<size_t>(d);

@@ -1,13 +1,7 @@
 // Indexing ops: gather, scatter, scatter_add, take, index_select, one_hot, masked_fill and
-// masked_select. The rules here check dtypes and shapes; index values are checked by the kernels
-// (they are data), which throw IndexError before writing any result.
-//
-// Index conventions (documented in ops.hpp terms):
-// - index tensors are i32 or i64;
-// - gather, scatter, scatter_add, take and index_select accept negative indices counting from the
-//   end (NumPy take): valid values are [-extent, extent);
-// - one_hot accepts only [0, depth);
-// - a 0-d x behaves as a 1-element axis for gather and scatter (axis 0 or -1), as in PyTorch.
+// masked_select (semantics in ops.hpp). The rules here check dtypes and shapes; index values are
+// data, checked by the kernels, which throw IndexError before writing any result. A 0-d x acts
+// as one element along axis 0 (or -1) for gather and scatter, as in PyTorch.
 #include "src/core/ops/register.hpp"
 #include "tenflowers/core/error.hpp"
 #include "tenflowers/core/tensor.hpp"
