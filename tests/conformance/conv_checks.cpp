@@ -31,32 +31,44 @@ struct ConvCase {
   bool bias;
 };
 
+// Flat row-major offset of an NCHW / OIHW element.
+int64_t offset4(const Ref& r, int64_t a, int64_t b, int64_t c, int64_t d) {
+  return ((a * r.shape[1] + b) * r.shape[2] + c) * r.shape[3] + d;
+}
+
 // Direct convolution; also returns the largest sum of |terms| over the outputs.
 Ref conv2d_reference(const Ref& x, const Ref& w, const Ref* bias, const ConvCase& c, int64_t out_h,
                      int64_t out_w, double& max_abs_sum) {
   const int64_t out_channels = c.groups * c.group_out;
   Ref out({c.batch, out_channels, out_h, out_w});
   max_abs_sum = 0;
-  for_each_index(out.shape, [&](const std::vector<int64_t>& at) {
-    const int64_t n = at[0], o = at[1], oh = at[2], ow = at[3];
-    const int64_t g = o / c.group_out;
-    double acc = bias ? bias->at({o}) : 0.0;
-    double abs_sum = std::abs(acc);
-    for (int64_t ci = 0; ci < c.group_in; ++ci) {
-      for (int64_t i = 0; i < c.kernel_h; ++i) {
-        for (int64_t j = 0; j < c.kernel_w; ++j) {
-          const int64_t ih = oh * c.stride_h - c.pad_top + i * c.dilation_h;
-          const int64_t iw = ow * c.stride_w - c.pad_left + j * c.dilation_w;
-          if (ih < 0 || ih >= c.in_h || iw < 0 || iw >= c.in_w) continue;
-          const double term = x.at({n, g * c.group_in + ci, ih, iw}) * w.at({o, ci, i, j});
-          acc += term;
-          abs_sum += std::abs(term);
+  for (int64_t n = 0; n < c.batch; ++n) {
+    for (int64_t o = 0; o < out_channels; ++o) {
+      const int64_t g = o / c.group_out;
+      for (int64_t oh = 0; oh < out_h; ++oh) {
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          double acc = bias ? bias->data[static_cast<size_t>(o)] : 0.0;
+          double abs_sum = std::abs(acc);
+          for (int64_t ci = 0; ci < c.group_in; ++ci) {
+            for (int64_t i = 0; i < c.kernel_h; ++i) {
+              for (int64_t j = 0; j < c.kernel_w; ++j) {
+                const int64_t ih = oh * c.stride_h - c.pad_top + i * c.dilation_h;
+                const int64_t iw = ow * c.stride_w - c.pad_left + j * c.dilation_w;
+                if (ih < 0 || ih >= c.in_h || iw < 0 || iw >= c.in_w) continue;
+                const double term =
+                    x.data[static_cast<size_t>(offset4(x, n, g * c.group_in + ci, ih, iw))] *
+                    w.data[static_cast<size_t>(offset4(w, o, ci, i, j))];
+                acc += term;
+                abs_sum += std::abs(term);
+              }
+            }
+          }
+          out.data[static_cast<size_t>(offset4(out, n, o, oh, ow))] = acc;
+          max_abs_sum = std::max(max_abs_sum, abs_sum);
         }
       }
     }
-    out.at(at) = acc;
-    max_abs_sum = std::max(max_abs_sum, abs_sum);
-  });
+  }
   return out;
 }
 

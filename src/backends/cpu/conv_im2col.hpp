@@ -36,27 +36,29 @@ inline std::pair<int64_t, int64_t> inside_positions(int64_t offset, int64_t stri
 
 // Writes the column rows of channels [c_begin, c_end). `image` addresses channel 0, row 0,
 // column 0 and is read with element strides (sc, sh, sw), so any layout works; taps in the
-// padding read as zero.
+// padding read as zero. The loops run channels innermost so the clipping ranges, which depend
+// only on the tap, are computed once per tap.
 template <class Src, class Dst>
 void im2col(const Src* image, int64_t sc, int64_t sh, int64_t sw, const ConvGeometry& g,
             int64_t c_begin, int64_t c_end, Dst* col) {
   const int64_t positions = g.positions();
-  for (int64_t c = c_begin; c < c_end; ++c) {
-    for (int64_t i = 0; i < g.kernel_h; ++i) {
-      const int64_t off_h = i * g.dilation_h - g.pad_top;
-      const auto [oh_lo, oh_hi] = inside_positions(off_h, g.stride_h, g.in_h, g.out_h);
-      for (int64_t j = 0; j < g.kernel_w; ++j) {
+  const bool unit_steps = g.stride_w == 1 && sw == 1;
+  for (int64_t i = 0; i < g.kernel_h; ++i) {
+    const int64_t off_h = i * g.dilation_h - g.pad_top;
+    const auto [oh_lo, oh_hi] = inside_positions(off_h, g.stride_h, g.in_h, g.out_h);
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const int64_t off_w = j * g.dilation_w - g.pad_left;
+      const auto [ow_lo, ow_hi] = inside_positions(off_w, g.stride_w, g.in_w, g.out_w);
+      for (int64_t c = c_begin; c < c_end; ++c) {
         Dst* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
-        const int64_t off_w = j * g.dilation_w - g.pad_left;
-        const auto [ow_lo, ow_hi] = inside_positions(off_w, g.stride_w, g.in_w, g.out_w);
         std::fill(row, row + oh_lo * g.out_w, Dst(0));
         std::fill(row + oh_hi * g.out_w, row + positions, Dst(0));
         for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
           Dst* dst = row + oh * g.out_w;
           const Src* src = image + c * sc + (oh * g.stride_h + off_h) * sh;
-          std::fill(dst, dst + ow_lo, Dst(0));
-          std::fill(dst + ow_hi, dst + g.out_w, Dst(0));
-          if (g.stride_w == 1 && sw == 1) {
+          for (int64_t ow = 0; ow < ow_lo; ++ow) dst[ow] = Dst(0);
+          for (int64_t ow = ow_hi; ow < g.out_w; ++ow) dst[ow] = Dst(0);
+          if (unit_steps) {
             for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = convert<Dst>(src[ow + off_w]);
           } else {
             for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
