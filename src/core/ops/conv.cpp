@@ -114,13 +114,19 @@ void infer_pool2d(InferContext& ctx) {
   ctx.add_output(x.dtype(), {s[0], s[1], out_h, out_w});
 }
 
+void infer_avg_pool2d(InferContext& ctx) {
+  // The kernel reads it; a missing or mistyped attribute fails here, before any work.
+  (void)ctx.attrs.get_bool("count_include_pad");
+  infer_pool2d(ctx);
+}
+
 }  // namespace
 
 void register_conv_ops(OpRegistry& r) {
   r.def("conv2d").variadic().infer(infer_conv2d).onnx("Conv");
   r.def("conv_transpose2d").variadic().infer(infer_conv_transpose2d).onnx("ConvTranspose");
   r.def("max_pool2d").inputs(1).infer(infer_pool2d).onnx("MaxPool");
-  r.def("avg_pool2d").inputs(1).infer(infer_pool2d).onnx("AveragePool");
+  r.def("avg_pool2d").inputs(1).infer(infer_avg_pool2d).onnx("AveragePool");
 }
 
 }  // namespace tenflowers
