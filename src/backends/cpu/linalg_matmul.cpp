@@ -1,13 +1,15 @@
 // matmul on the CPU. f32/f64 go to the system BLAS, reading row-major and transposed operands in
 // place (a strided operand BLAS cannot read is packed once); f16/bf16 convert row blocks to f32
-// for sgemm; integers use a blocked loop accumulating in 64 bits. Broadcast batch entries are
-// addressed through their strides, never materialized.
+// for sgemm; integers, and batches of small matrices of any dtype, use a blocked loop run in
+// parallel over row blocks. Broadcast batch entries are addressed through their strides, never
+// materialized.
 #include <cblas.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstring>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "src/backends/cpu/linalg.hpp"
@@ -19,16 +21,17 @@ namespace tenflowers::cpu {
 namespace {
 
 // OpenBLAS runs a gemm of at most this many multiply-adds on the calling thread
-// (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD). Batches of such gemms are spread over our
-// threads; bigger ones run one after another with BLAS using every thread, so the two thread
-// pools never nest.
+// (SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), so a batch of them gains nothing from its
+// threads; and OpenBLAS 0.3.21 called from several threads at once slows down (measured: 4096
+// 8x8 products 5x slower on 16 threads than on one). Batches of such matrices therefore use our
+// own loop in parallel; BLAS is only called from the calling thread, never nested in ours.
 constexpr int64_t kBlasSingleThreadWork = 65536 * 4;
-// Multiply-adds a parallel chunk of small batch entries should hold at least.
+// Multiply-adds a parallel chunk of the loop should hold at least.
 constexpr int64_t kMinChunkWork = int64_t{1} << 18;
 // Rows of a f16/bf16 left operand converted to f32 per sgemm call (bounds the scratch memory).
 constexpr int64_t kHalfRowBlock = 512;
-// Integer loop tiles: rows sharing one pass over a (depth x columns) tile of the right operand.
-constexpr int64_t kIntRowBlock = 16, kIntColBlock = 256, kIntDepthBlock = 256;
+// Loop tiles: rows sharing one pass over a (depth x columns) tile of the right operand.
+constexpr int64_t kLoopRowBlock = 16, kLoopColBlock = 256, kLoopDepthBlock = 256;
 
 // One batch entry of an operand: a rows x cols matrix with element strides.
 struct Matrix {
@@ -138,9 +141,8 @@ struct Plan {
     }
     return {oa, ob};
   }
-  // Small gemms run in parallel over batch entries, BLAS single-threaded on each by its own
-  // threshold; bigger ones run one after another with BLAS using every thread.
-  bool batches_in_parallel() const { return count > 1 && m * n * k <= kBlasSingleThreadWork; }
+  // A batch of matrices too small for BLAS threads to help (see kBlasSingleThreadWork).
+  bool small_batch() const { return count > 1 && m * n * k <= kBlasSingleThreadWork; }
 };
 
 Plan make_plan(const Tensor& a, const Tensor& b, const Tensor& out, Need need_a, Need need_b) {
@@ -154,18 +156,6 @@ Plan make_plan(const Tensor& a, const Tensor& b, const Tensor& out, Need need_a,
   p.k = p.a.mat.cols;
   p.n = p.b.mat.cols;
   return p;
-}
-
-// Runs body(lo, hi) over the batch entries, in parallel chunks or as one range.
-template <class Body>
-void for_batch_ranges(const Plan& p, Body&& body) {
-  if (p.batches_in_parallel()) {
-    const int64_t grain =
-        std::max<int64_t>(1, kMinChunkWork / std::max<int64_t>(p.m * p.n * p.k, 1));
-    parallel_for(0, p.count, grain, body);
-  } else {
-    body(int64_t{0}, p.count);
-  }
 }
 
 void check_blas_dims(const Plan& p) {
@@ -193,15 +183,14 @@ void blas_gemv(CBLAS_TRANSPOSE t, int rows, int cols, const double* a, int lda, 
   cblas_dgemv(CblasRowMajor, t, rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
 }
 
-// c (m x n, dense) = a (m x k) @ b (k x n). One BLAS call; a matrix-vector product goes to gemv
-// (OpenBLAS gemm packs the vector side) unless the caller runs it inside its own threads, where
-// only gemm's single-thread threshold is known to apply.
+// c (m x n, dense) = a (m x k) @ b (k x n) in one BLAS call; a matrix-vector product goes to
+// gemv (OpenBLAS gemm packs the vector side).
 template <class T>
 void gemm(const T* a, BlasMatrix la, const T* b, BlasMatrix lb, int64_t m, int64_t n, int64_t k,
-          T* c, bool allow_gemv) {
+          T* c) {
   const auto lda = static_cast<int>(la.ld), ldb = static_cast<int>(lb.ld);
   const int mi = static_cast<int>(m), ni = static_cast<int>(n), ki = static_cast<int>(k);
-  if (allow_gemv && n == 1) {
+  if (n == 1) {
     // c = op(a) x with x the single column of b.
     const int incx = lb.transposed ? 1 : ldb;
     if (la.transposed) {
@@ -209,7 +198,7 @@ void gemm(const T* a, BlasMatrix la, const T* b, BlasMatrix lb, int64_t m, int64
     } else {
       blas_gemv(CblasNoTrans, mi, ki, a, lda, b, incx, c);
     }
-  } else if (allow_gemv && m == 1) {
+  } else if (m == 1) {
     // c = op(b)^T x with x the single row of a.
     const int incx = la.transposed ? lda : 1;
     if (lb.transposed) {
@@ -237,27 +226,97 @@ bool rows_stack(const Plan& p, BlasMatrix la) {
   return true;
 }
 
+// ---- the blocked loop (integers, small batches) ---------------------------------------------
+
+// What the loop accumulates in: 64-bit unsigned for integers (wrapping is defined there and equals
+// the two's complement result, which the narrowing store keeps modulo the output width, as
+// NumPy), float for f16/bf16, the type itself for f32/f64.
 template <class T>
-void matmul_blas(const Plan& p, T* c) {
+using LoopAcc = std::conditional_t<std::is_integral_v<T>, uint64_t, compute_t<T>>;
+
+template <class T>
+LoopAcc<T> widen(T v) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<uint64_t>(static_cast<int64_t>(v));
+  } else {
+    return static_cast<LoopAcc<T>>(v);
+  }
+}
+
+template <class T>
+T narrow(LoopAcc<T> v) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<T>(static_cast<int64_t>(v));
+  } else {
+    return T(v);
+  }
+}
+
+// Rows [row0, row0 + rows) of c = a @ b for one batch entry; b has unit column stride.
+template <class T>
+void loop_rows(const T* a, const Matrix& am, const T* b, const Matrix& bm, int64_t n, int64_t k,
+               int64_t row0, int64_t rows, T* c, LoopAcc<T>* acc) {
+  for (int64_t j0 = 0; j0 < n; j0 += kLoopColBlock) {
+    const int64_t cols = std::min(kLoopColBlock, n - j0);
+    std::fill(acc, acc + rows * cols, LoopAcc<T>{0});
+    for (int64_t k0 = 0; k0 < k; k0 += kLoopDepthBlock) {
+      const int64_t k1 = std::min(k, k0 + kLoopDepthBlock);
+      for (int64_t r = 0; r < rows; ++r) {
+        LoopAcc<T>* acc_row = acc + r * cols;
+        const T* a_row = a + (row0 + r) * am.row_stride;
+        for (int64_t kk = k0; kk < k1; ++kk) {
+          const LoopAcc<T> x = widen(a_row[kk * am.col_stride]);
+          const T* b_row = b + kk * bm.row_stride + j0;
+          for (int64_t j = 0; j < cols; ++j) acc_row[j] += x * widen(b_row[j]);
+        }
+      }
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      T* c_row = c + (row0 + r) * n + j0;
+      for (int64_t j = 0; j < cols; ++j) c_row[j] = narrow<T>(acc[r * cols + j]);
+    }
+  }
+}
+
+template <class T>
+void matmul_loop(Plan& p, T* c) {
+  p.b = make_operand(p.b.tensor, true, Need::UnitColumnStride, p.batch_shape);
+  const T* a = reinterpret_cast<const T*>(p.a.base);
+  const T* b = reinterpret_cast<const T*>(p.b.base);
+  const int64_t blocks_per_entry = (p.m + kLoopRowBlock - 1) / kLoopRowBlock;
+  const int64_t block_work = std::max<int64_t>(1, std::min(kLoopRowBlock, p.m) * p.n * p.k);
+  parallel_for(0, p.count * blocks_per_entry, std::max<int64_t>(1, kMinChunkWork / block_work),
+               [&](int64_t lo, int64_t hi) {
+                 std::vector<LoopAcc<T>> acc(static_cast<size_t>(kLoopRowBlock * kLoopColBlock));
+                 for (int64_t item = lo; item < hi; ++item) {
+                   const int64_t entry = item / blocks_per_entry;
+                   const int64_t row0 = (item % blocks_per_entry) * kLoopRowBlock;
+                   const auto [oa, ob] = p.offsets(entry);
+                   loop_rows(a + oa, p.a.mat, b + ob, p.b.mat, p.n, p.k, row0,
+                             std::min(kLoopRowBlock, p.m - row0), c + entry * p.m * p.n,
+                             acc.data());
+                 }
+               });
+}
+
+// ---- f32 / f64 -----------------------------------------------------------------------------
+
+template <class T>
+void matmul_blas(Plan& p, T* c) {
   check_blas_dims(p);
   const BlasMatrix la = *blas_matrix(p.a.mat), lb = *blas_matrix(p.b.mat);
   const T* a = reinterpret_cast<const T*>(p.a.base);
   const T* b = reinterpret_cast<const T*>(p.b.base);
-  if (p.count == 1) {
-    gemm(a, la, b, lb, p.m, p.n, p.k, c, true);
-    return;
-  }
-  if (rows_stack(p, la)) {
-    gemm(a, la, b, lb, p.count * p.m, p.n, p.k, c, true);
-    return;
-  }
-  const bool in_parallel = p.batches_in_parallel();
-  for_batch_ranges(p, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) {
+  if (p.count == 1 || rows_stack(p, la)) {
+    gemm(a, la, b, lb, p.count * p.m, p.n, p.k, c);
+  } else if (p.small_batch()) {
+    matmul_loop(p, c);
+  } else {
+    for (int64_t i = 0; i < p.count; ++i) {
       const auto [oa, ob] = p.offsets(i);
-      gemm(a + oa, la, b + ob, lb, p.m, p.n, p.k, c + i * p.m * p.n, !in_parallel);
+      gemm(a + oa, la, b + ob, lb, p.m, p.n, p.k, c + i * p.m * p.n);
     }
-  });
+  }
 }
 
 // ---- f16 / bf16 ----------------------------------------------------------------------------
@@ -280,90 +339,34 @@ void rows_to_float(const T* src, const Matrix& mat, int64_t row0, int64_t rows, 
 }
 
 template <class T>
-void matmul_half(const Plan& p, T* c) {
+void matmul_half(Plan& p, T* c) {
+  if (p.small_batch()) {
+    matmul_loop(p, c);
+    return;
+  }
   check_blas_dims(p);
   const T* a = reinterpret_cast<const T*>(p.a.base);
   const T* b = reinterpret_cast<const T*>(p.b.base);
   const int64_t row_block = std::min(p.m, kHalfRowBlock);
-  const bool in_parallel = p.batches_in_parallel();
-  for_batch_ranges(p, [&](int64_t lo, int64_t hi) {
-    std::vector<float> b32(static_cast<size_t>(p.k * p.n));
-    std::vector<float> a32(static_cast<size_t>(row_block * p.k));
-    std::vector<float> c32(static_cast<size_t>(row_block * p.n));
-    std::optional<int64_t> b_converted;  // offset of the right operand now in b32
-    for (int64_t i = lo; i < hi; ++i) {
-      const auto [oa, ob] = p.offsets(i);
-      if (b_converted != ob) {
-        rows_to_float(b + ob, p.b.mat, 0, p.k, b32.data());
-        b_converted = ob;
-      }
-      for (int64_t r0 = 0; r0 < p.m; r0 += row_block) {
-        const int64_t rows = std::min(row_block, p.m - r0);
-        rows_to_float(a + oa, p.a.mat, r0, rows, a32.data());
-        gemm(a32.data(), BlasMatrix{false, p.k}, b32.data(), BlasMatrix{false, p.n}, rows, p.n, p.k,
-             c32.data(), !in_parallel);
-        T* out = c + i * p.m * p.n + r0 * p.n;
-        for (int64_t j = 0; j < rows * p.n; ++j) out[j] = T(c32[static_cast<size_t>(j)]);
-      }
+  std::vector<float> b32(static_cast<size_t>(p.k * p.n));
+  std::vector<float> a32(static_cast<size_t>(row_block * p.k));
+  std::vector<float> c32(static_cast<size_t>(row_block * p.n));
+  std::optional<int64_t> b_converted;  // offset of the right operand now in b32
+  for (int64_t i = 0; i < p.count; ++i) {
+    const auto [oa, ob] = p.offsets(i);
+    if (b_converted != ob) {
+      rows_to_float(b + ob, p.b.mat, 0, p.k, b32.data());
+      b_converted = ob;
     }
-  });
-}
-
-// ---- integers ------------------------------------------------------------------------------
-
-// Integer products accumulate in unsigned 64 bits: wrapping is defined there and equals the
-// two's complement result, which the narrowing store keeps modulo the output width (as NumPy).
-template <class T>
-uint64_t widen(T v) {
-  return static_cast<uint64_t>(static_cast<int64_t>(v));
-}
-
-// Rows [row0, row0 + rows) of c = a @ b for one batch entry; b has unit column stride.
-template <class T>
-void integer_rows(const T* a, const Matrix& am, const T* b, const Matrix& bm, int64_t n, int64_t k,
-                  int64_t row0, int64_t rows, T* c, uint64_t* acc) {
-  for (int64_t j0 = 0; j0 < n; j0 += kIntColBlock) {
-    const int64_t cols = std::min(kIntColBlock, n - j0);
-    std::fill(acc, acc + rows * cols, uint64_t{0});
-    for (int64_t k0 = 0; k0 < k; k0 += kIntDepthBlock) {
-      const int64_t k1 = std::min(k, k0 + kIntDepthBlock);
-      for (int64_t r = 0; r < rows; ++r) {
-        uint64_t* acc_row = acc + r * cols;
-        const T* a_row = a + (row0 + r) * am.row_stride;
-        for (int64_t kk = k0; kk < k1; ++kk) {
-          const uint64_t x = widen(a_row[kk * am.col_stride]);
-          const T* b_row = b + kk * bm.row_stride + j0;
-          for (int64_t j = 0; j < cols; ++j) acc_row[j] += x * widen(b_row[j]);
-        }
-      }
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      T* c_row = c + (row0 + r) * n + j0;
-      for (int64_t j = 0; j < cols; ++j) {
-        c_row[j] = static_cast<T>(static_cast<int64_t>(acc[r * cols + j]));
-      }
+    for (int64_t r0 = 0; r0 < p.m; r0 += row_block) {
+      const int64_t rows = std::min(row_block, p.m - r0);
+      rows_to_float(a + oa, p.a.mat, r0, rows, a32.data());
+      gemm(a32.data(), BlasMatrix{false, p.k}, b32.data(), BlasMatrix{false, p.n}, rows, p.n, p.k,
+           c32.data());
+      T* out = c + i * p.m * p.n + r0 * p.n;
+      for (int64_t j = 0; j < rows * p.n; ++j) out[j] = T(c32[static_cast<size_t>(j)]);
     }
   }
-}
-
-template <class T>
-void matmul_integer(const Plan& p, T* c) {
-  const T* a = reinterpret_cast<const T*>(p.a.base);
-  const T* b = reinterpret_cast<const T*>(p.b.base);
-  const int64_t blocks_per_entry = (p.m + kIntRowBlock - 1) / kIntRowBlock;
-  const int64_t block_work = std::max<int64_t>(1, kIntRowBlock * p.n * p.k);
-  parallel_for(0, p.count * blocks_per_entry, std::max<int64_t>(1, kMinChunkWork / block_work),
-               [&](int64_t lo, int64_t hi) {
-                 std::vector<uint64_t> acc(static_cast<size_t>(kIntRowBlock * kIntColBlock));
-                 for (int64_t item = lo; item < hi; ++item) {
-                   const int64_t entry = item / blocks_per_entry;
-                   const int64_t row0 = (item % blocks_per_entry) * kIntRowBlock;
-                   const auto [oa, ob] = p.offsets(entry);
-                   integer_rows(a + oa, p.a.mat, b + ob, p.b.mat, p.n, p.k, row0,
-                                std::min(kIntRowBlock, p.m - row0), c + entry * p.m * p.n,
-                                acc.data());
-                 }
-               });
 }
 
 void matmul_kernel(KernelContext& ctx) {
@@ -377,11 +380,8 @@ void matmul_kernel(KernelContext& ctx) {
   }
   const DType dtype = out.dtype();
   const bool blas = dtype == DType::F32 || dtype == DType::F64;
-  const Need need_a = blas ? Need::Blas : Need::AnyStrides;
-  const Need need_b = blas                 ? Need::Blas
-                      : is_integral(dtype) ? Need::UnitColumnStride
-                                           : Need::AnyStrides;
-  const Plan plan = make_plan(a, b, out, need_a, need_b);
+  const Need need = blas ? Need::Blas : Need::AnyStrides;
+  Plan plan = make_plan(a, b, out, need, need);
   TF_DISPATCH_NUMERIC(dtype, "matmul", [&] {
     scalar_t* c = out.data<scalar_t>();
     if constexpr (std::is_same_v<scalar_t, float> || std::is_same_v<scalar_t, double>) {
@@ -389,7 +389,7 @@ void matmul_kernel(KernelContext& ctx) {
     } else if constexpr (std::is_same_v<scalar_t, Half> || std::is_same_v<scalar_t, BFloat16>) {
       matmul_half(plan, c);
     } else {
-      matmul_integer(plan, c);
+      matmul_loop(plan, c);
     }
   });
 }
