@@ -36,7 +36,7 @@ void fill_kernel(KernelContext& ctx) {
 }
 
 bool is_whole(double v) {
-  return std::floor(v) == v && std::abs(v) < 9.0e15;
+  return std::floor(v) == v && std::abs(v) < 9.2e18;  // fits int64
 }
 
 void arange_kernel(KernelContext& ctx) {
@@ -45,9 +45,13 @@ void arange_kernel(KernelContext& ctx) {
   const double step = ctx.attrs.get_float("step");
   TF_DISPATCH_ALL(out.dtype(), "arange", [&] {
     if (is_integral(out.dtype()) && is_whole(start) && is_whole(step)) {
-      // Exact integer arithmetic: no rounding of large counts through double.
-      const auto first = static_cast<int64_t>(start), delta = static_cast<int64_t>(step);
-      generate<scalar_t>(out, [=](int64_t i) { return first + i * delta; });
+      // Exact integer arithmetic, no rounding through double. Unsigned wrap-around keeps
+      // i * step defined; the infer rule checked that every value fits the dtype.
+      const auto first = static_cast<uint64_t>(static_cast<int64_t>(start));
+      const auto delta = static_cast<uint64_t>(static_cast<int64_t>(step));
+      generate<scalar_t>(out, [=](int64_t i) {
+        return static_cast<int64_t>(first + static_cast<uint64_t>(i) * delta);
+      });
     } else {
       generate<scalar_t>(out, [=](int64_t i) { return start + static_cast<double>(i) * step; });
     }

@@ -35,7 +35,8 @@ void check_integer_range(DType dtype, double first, double last, const char* wha
     lo = static_cast<double>(std::numeric_limits<scalar_t>::min());
     hi = static_cast<double>(std::numeric_limits<scalar_t>::max());
   });
-  TF_CHECK(std::min(first, last) >= lo && std::max(first, last) <= hi, InvalidArgument, what,
+  // hi + 1 is exact as a double (a power of two), unlike hi for i64.
+  TF_CHECK(std::min(first, last) >= lo && std::max(first, last) < hi + 1.0, InvalidArgument, what,
            ": values from ", first, " to ", last, " do not fit dtype ", dtype_name(dtype),
            " (range ", lo, " to ", hi, ")");
 }
