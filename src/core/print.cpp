@@ -5,6 +5,7 @@
 // decimals, or scientific when magnitudes are very large, very small or far apart), integers
 // and bools print plainly, and columns are right-aligned to a common width. Tensors with more
 // than 1000 elements show the first and last three entries of each long axis around "...".
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>

@@ -155,6 +155,7 @@ void check_linspace(Rng& rng, Device device) {
     }
     EXPECT_CLOSE_TO_REF(linspace(start, stop, count, dtype, device), expected, kExact);
   }
+  EXPECT_CLOSE_TO_REF(linspace(0, 1, 3, DType::Bool, device), Ref({3}, {0, 1, 1}), kExact);
   EXPECT_THROW(linspace(0, 1, -1, DType::F32, device), InvalidArgument);
   EXPECT_THROW(linspace(0, NAN, 3, DType::F32, device), InvalidArgument);
 }

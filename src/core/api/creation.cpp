@@ -1,5 +1,7 @@
 // Public creation and random functions: each is one dispatch of a zero-input op whose shape,
 // dtype, device and (for random ops) stream travel as attributes.
+#include <algorithm>
+
 #include "src/core/api/op_call.hpp"
 #include "tenflowers/core/ops.hpp"
 #include "tenflowers/core/random.hpp"

@@ -2,6 +2,7 @@
 // device comes from the "device" attribute (see dispatch), dtype and shape from attributes.
 // Random ops carry their stream as attributes (seed, offset), so replaying a recorded call gives
 // the same numbers.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -75,10 +76,15 @@ void infer_eye(InferContext& ctx) {
   ctx.add_output(ctx.attrs.get_dtype("dtype"), Dims{rows, cols});
 }
 
-// Random ops: stream attributes present, and the floating-point samplers produce float dtypes.
-DType random_dtype(const InferContext& ctx, bool floating_only) {
+// Random ops need their stream; get_int throws InvalidArgument naming a missing attribute.
+void require_stream(const InferContext& ctx) {
   ctx.attrs.get_int("seed");
   ctx.attrs.get_int("offset");
+}
+
+// The floating-point samplers (uniform, normal) produce float dtypes only.
+DType random_dtype(const InferContext& ctx, bool floating_only) {
+  require_stream(ctx);
   const DType dtype = ctx.attrs.get_dtype("dtype");
   TF_CHECK(!floating_only || is_floating(dtype), DTypeError, ctx.op.name,
            " produces floating-point values; expected dtype f16, bf16, f32 or f64, got ",
@@ -111,8 +117,7 @@ void infer_bernoulli(InferContext& ctx) {
 }
 
 void infer_permutation(InferContext& ctx) {
-  ctx.attrs.get_int("seed");
-  ctx.attrs.get_int("offset");
+  require_stream(ctx);
   const int64_t n = ctx.attrs.get_int("n");
   TF_CHECK(n >= 0, InvalidArgument, "permutation: n must be >= 0, got ", n);
   ctx.add_output(DType::I64, Dims{n});
