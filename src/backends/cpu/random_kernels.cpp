@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -38,14 +39,22 @@ double second_uniform(const uint32_t w[4]) {
   return uniform_open01(w[2], w[3]);
 }
 
+// The type normal samples are computed in: float suffices for outputs of 32 bits or less and
+// is about twice as fast.
+template <class T>
+using normal_compute_t = std::conditional_t<std::is_same_v<T, double>, double, float>;
+
 // Box-Muller: two independent standard normals from the two uniforms of one Philox call.
-std::array<double, 2> standard_normal_pair(const uint32_t w[4]) {
-  const double radius = std::sqrt(-2.0 * std::log(first_uniform(w)));
-  const double angle = 2.0 * std::numbers::pi * second_uniform(w);
+template <class C>
+std::array<C, 2> standard_normal_pair(const uint32_t w[4]) {
+  // u1 > 0 even in float (its smallest value is 2^-54), so the logarithm is finite.
+  const C radius = std::sqrt(C(-2) * std::log(static_cast<C>(first_uniform(w))));
+  const C angle = static_cast<C>(2 * std::numbers::pi) * static_cast<C>(second_uniform(w));
   return {radius * std::cos(angle), radius * std::sin(angle)};
 }
 
-// Writes out[i] = sample(words)[i % 2] with words from the counter offset + i / 2.
+// Writes out[i] = sample(words, counter)[i % 2] for the counter offset + i / 2 and the words
+// Philox gives it with sub-counter 0 (samplers that reject may draw further sub-counters).
 template <class T, class PairFn>
 void generate_pairs(const Tensor& out, const Stream& stream, PairFn sample) {
   T* data = out.data<T>();
@@ -53,12 +62,14 @@ void generate_pairs(const Tensor& out, const Stream& stream, PairFn sample) {
     uint32_t words[4];
     int64_t i = lo;
     if (i % 2 == 1) {  // a chunk starting mid-pair takes the pair's second value
-      stream.philox(stream.offset + static_cast<uint64_t>(i / 2), 0, words);
-      data[i++] = sample(words)[1];
+      const uint64_t counter = stream.offset + static_cast<uint64_t>(i / 2);
+      stream.philox(counter, 0, words);
+      data[i++] = sample(words, counter)[1];
     }
     for (; i < hi; i += 2) {
-      stream.philox(stream.offset + static_cast<uint64_t>(i / 2), 0, words);
-      const std::array<T, 2> values = sample(words);
+      const uint64_t counter = stream.offset + static_cast<uint64_t>(i / 2);
+      stream.philox(counter, 0, words);
+      const std::array<T, 2> values = sample(words, counter);
       data[i] = values[0];
       if (i + 1 < hi) data[i + 1] = values[1];
     }
@@ -89,7 +100,7 @@ void uniform_kernel(KernelContext& ctx) {
       const T v = convert<T>(low + u * (high - low));
       return static_cast<double>(v) >= high ? next_below(v) : v;
     };
-    generate_pairs<T>(out, stream_of(ctx), [&](const uint32_t w[4]) {
+    generate_pairs<T>(out, stream_of(ctx), [&](const uint32_t w[4], uint64_t) {
       return std::array<T, 2>{scale(first_uniform(w)), scale(second_uniform(w))};
     });
   });
@@ -99,37 +110,41 @@ void normal_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.outputs[0];
   const double mean = ctx.attrs.get_float("mean"), stddev = ctx.attrs.get_float("stddev");
   TF_DISPATCH_FLOATING(out.dtype(), "normal", [&] {
-    generate_pairs<scalar_t>(out, stream_of(ctx), [&](const uint32_t w[4]) {
-      const auto z = standard_normal_pair(w);
+    using C = normal_compute_t<scalar_t>;
+    generate_pairs<scalar_t>(out, stream_of(ctx), [&](const uint32_t w[4], uint64_t) {
+      const auto z = standard_normal_pair<C>(w);
       return std::array<scalar_t, 2>{convert<scalar_t>(mean + stddev * z[0]),
                                      convert<scalar_t>(mean + stddev * z[1])};
     });
   });
 }
 
-// Element i draws normal pairs from the counter offset + i with sub-counters 0, 1, 2, ... and
-// keeps the first value within 2 standard deviations (TensorFlow's resampling rule). Each try
-// fails with probability 0.046^2, so more than a few tries never happen in practice.
+// Elements 2k and 2k+1 take the first and second normal of the pairs drawn from the counter
+// offset + k with sub-counters 0, 1, 2, ...; each keeps its first value within 2 standard
+// deviations (TensorFlow's resampling rule). A try fails with probability 0.046, so a few tries
+// always suffice in practice.
 void truncated_normal_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.outputs[0];
   const double mean = ctx.attrs.get_float("mean"), stddev = ctx.attrs.get_float("stddev");
   const Stream stream = stream_of(ctx);
   TF_DISPATCH_FLOATING(out.dtype(), "truncated_normal", [&] {
-    scalar_t* data = out.data<scalar_t>();
-    parallel_for(0, out.numel(), kGrain, [&](int64_t lo, int64_t hi) {
+    using C = normal_compute_t<scalar_t>;
+    generate_pairs<scalar_t>(out, stream, [&](const uint32_t first_words[4], uint64_t counter) {
+      std::array<C, 2> z = standard_normal_pair<C>(first_words);
+      std::array<bool, 2> inside = {std::abs(z[0]) <= C(2), std::abs(z[1]) <= C(2)};
       uint32_t words[4];
-      for (int64_t i = lo; i < hi; ++i) {
-        double z = 0.0;
-        for (uint64_t attempt = 0;; ++attempt) {
-          stream.philox(stream.offset + static_cast<uint64_t>(i), attempt, words);
-          const auto pair = standard_normal_pair(words);
-          if (std::abs(pair[0]) <= 2.0 || std::abs(pair[1]) <= 2.0) {
-            z = std::abs(pair[0]) <= 2.0 ? pair[0] : pair[1];
-            break;
+      for (uint64_t attempt = 1; !(inside[0] && inside[1]); ++attempt) {
+        stream.philox(counter, attempt, words);
+        const std::array<C, 2> retry = standard_normal_pair<C>(words);
+        for (size_t k = 0; k < 2; ++k) {
+          if (!inside[k] && std::abs(retry[k]) <= C(2)) {
+            z[k] = retry[k];
+            inside[k] = true;
           }
         }
-        data[i] = convert<scalar_t>(mean + stddev * z);
       }
+      return std::array<scalar_t, 2>{convert<scalar_t>(mean + stddev * z[0]),
+                                     convert<scalar_t>(mean + stddev * z[1])};
     });
   });
 }
@@ -140,7 +155,7 @@ void bernoulli_kernel(KernelContext& ctx) {
   TF_DISPATCH_ALL(out.dtype(), "bernoulli", [&] {
     const scalar_t zero = convert<scalar_t>(0), one = convert<scalar_t>(1);
     // u is in (0, 1): p = 0 never succeeds and p = 1 always does.
-    generate_pairs<scalar_t>(out, stream_of(ctx), [&](const uint32_t w[4]) {
+    generate_pairs<scalar_t>(out, stream_of(ctx), [&](const uint32_t w[4], uint64_t) {
       return std::array<scalar_t, 2>{first_uniform(w) < p ? one : zero,
                                      second_uniform(w) < p ? one : zero};
     });
