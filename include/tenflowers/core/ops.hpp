@@ -155,15 +155,26 @@ Tensor avg_pool1d(const Tensor& x, int64_t kernel, std::optional<int64_t> stride
                   int64_t padding = 0, bool count_include_pad = true);
 
 // ---- indexing ---------------------------------------------------------------------------------
-// out[i][j] = x[index[i][j]][j] for axis 0 (PyTorch gather); index has x's rank.
+// Index tensors are i32 or i64 (else DTypeError). gather, scatter, scatter_add, take and
+// index_select accept negative indices counting from the end, as NumPy's take; one_hot accepts
+// [0, depth). Any other index throws IndexError naming its value, position and the valid range,
+// before any result is written.
+// out[i][j] = x[index[i][j]][j] for axis 0 (PyTorch gather); index has x's rank and
+// index.size(d) <= x.size(d) for d != axis; the output has index's shape.
 Tensor gather(const Tensor& x, int64_t axis, const Tensor& index);
-// A copy of x with out[index[i][j]][j] = src[i][j] (axis 0); scatter_add accumulates.
+// A copy of x with out[index[i][j]][j] = src[i][j] (axis 0); scatter_add accumulates. src has
+// x's dtype and at least index's extents. Duplicate indices resolve in index order along the
+// axis, whatever the thread count: scatter keeps the last write, scatter_add adds in that order
+// (bool accumulates as logical or, integers wrap around).
 Tensor scatter(const Tensor& x, int64_t axis, const Tensor& index, const Tensor& src);
 Tensor scatter_add(const Tensor& x, int64_t axis, const Tensor& index, const Tensor& src);
 Tensor take(const Tensor& x, const Tensor& flat_index);                   // indexes the flattened x
-Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index);  // index is 1-d
+Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index);  // index is 1-d (or 0-d)
+// Shape indices.shape + [depth]; depth must be positive. Not differentiable.
 Tensor one_hot(const Tensor& indices, int64_t depth, DType dtype = DType::F32);
+// mask is bool and broadcasts to x's shape; value converts to x's dtype as cast does.
 Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+// x and mask (bool) broadcast together; the selected elements in row-major order.
 Tensor masked_select(const Tensor& x, const Tensor& mask);  // 1-d result
 
 // ---- joining, splitting and rearranging -------------------------------------------------------

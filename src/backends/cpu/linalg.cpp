@@ -1,9 +1,12 @@
+#include "src/backends/cpu/linalg.hpp"
+
 #include "src/backends/cpu/register.hpp"
 
 namespace tenflowers::cpu {
 
 void register_cpu_linalg_kernels(OpRegistry& r) {
-  (void)r;
+  register_cpu_matmul_kernels(r);
+  register_cpu_softmax_kernels(r);
 }
 
 }  // namespace tenflowers::cpu

@@ -1,0 +1,102 @@
+#pragma once
+// im2col and col2im for one NCHW image: the building blocks of conv2d, conv_transpose2d and
+// their gradients. The column matrix has one row per (channel, kernel row, kernel column) and
+// one column per window position (row-major over out_h x out_w), so a convolution of one group
+// is weight[out, channels * kh * kw] @ col, and col2im scatters such a matrix back onto the image.
+#include <algorithm>
+#include <cstdint>
+#include <utility>
+
+#include "tenflowers/core/convert.hpp"
+
+namespace tenflowers::cpu {
+
+struct ConvGeometry {
+  int64_t in_h, in_w;    // the image windows slide over: conv2d's input, conv_transpose2d's output
+  int64_t out_h, out_w;  // window positions
+  int64_t kernel_h, kernel_w;
+  int64_t stride_h, stride_w;
+  int64_t pad_top, pad_left;
+  int64_t dilation_h, dilation_w;
+
+  int64_t positions() const { return out_h * out_w; }
+  int64_t taps() const { return kernel_h * kernel_w; }  // column rows per channel
+};
+
+// The window positions o in [0, out) whose image coordinate o * stride + offset is inside
+// [0, in), as a half-open range [first, last).
+inline std::pair<int64_t, int64_t> inside_positions(int64_t offset, int64_t stride, int64_t in,
+                                                    int64_t out) {
+  const int64_t first = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  const int64_t reach = in - 1 - offset;
+  const int64_t last = reach < 0 ? 0 : reach / stride + 1;
+  const int64_t lo = std::min(first, out);
+  return {lo, std::clamp(last, lo, out)};
+}
+
+// Writes the column rows of channels [c_begin, c_end). `image` addresses channel 0, row 0,
+// column 0 and is read with element strides (sc, sh, sw), so any layout works; taps in the
+// padding read as zero. The loops run channels innermost so the clipping ranges, which depend
+// only on the tap, are computed once per tap.
+template <class Src, class Dst>
+void im2col(const Src* image, int64_t sc, int64_t sh, int64_t sw, const ConvGeometry& g,
+            int64_t c_begin, int64_t c_end, Dst* col) {
+  const int64_t positions = g.positions();
+  const bool unit_steps = g.stride_w == 1 && sw == 1;
+  for (int64_t i = 0; i < g.kernel_h; ++i) {
+    const int64_t off_h = i * g.dilation_h - g.pad_top;
+    const auto [oh_lo, oh_hi] = inside_positions(off_h, g.stride_h, g.in_h, g.out_h);
+    for (int64_t j = 0; j < g.kernel_w; ++j) {
+      const int64_t off_w = j * g.dilation_w - g.pad_left;
+      const auto [ow_lo, ow_hi] = inside_positions(off_w, g.stride_w, g.in_w, g.out_w);
+      for (int64_t c = c_begin; c < c_end; ++c) {
+        Dst* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        std::fill(row, row + oh_lo * g.out_w, Dst(0));
+        std::fill(row + oh_hi * g.out_w, row + positions, Dst(0));
+        for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+          Dst* dst = row + oh * g.out_w;
+          const Src* src = image + c * sc + (oh * g.stride_h + off_h) * sh;
+          for (int64_t ow = 0; ow < ow_lo; ++ow) dst[ow] = Dst(0);
+          for (int64_t ow = ow_hi; ow < g.out_w; ++ow) dst[ow] = Dst(0);
+          if (unit_steps) {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow] = convert<Dst>(src[ow + off_w]);
+          } else {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) {
+              dst[ow] = convert<Dst>(src[(ow * g.stride_w + off_w) * sw]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// Adds the column rows of channels [c_begin, c_end) onto a contiguous image (planes of
+// in_h x in_w). Distinct channels touch distinct planes, so channel ranges can run in parallel.
+template <class T>
+void col2im(const T* col, const ConvGeometry& g, int64_t c_begin, int64_t c_end, T* image) {
+  const int64_t positions = g.positions();
+  for (int64_t c = c_begin; c < c_end; ++c) {
+    T* plane = image + c * g.in_h * g.in_w;
+    for (int64_t i = 0; i < g.kernel_h; ++i) {
+      const int64_t off_h = i * g.dilation_h - g.pad_top;
+      const auto [oh_lo, oh_hi] = inside_positions(off_h, g.stride_h, g.in_h, g.out_h);
+      for (int64_t j = 0; j < g.kernel_w; ++j) {
+        const T* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        const int64_t off_w = j * g.dilation_w - g.pad_left;
+        const auto [ow_lo, ow_hi] = inside_positions(off_w, g.stride_w, g.in_w, g.out_w);
+        for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+          const T* src = row + oh * g.out_w;
+          T* dst = plane + (oh * g.stride_h + off_h) * g.in_w;
+          if (g.stride_w == 1) {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow + off_w] += src[ow];
+          } else {
+            for (int64_t ow = ow_lo; ow < ow_hi; ++ow) dst[ow * g.stride_w + off_w] += src[ow];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace tenflowers::cpu
