@@ -24,9 +24,32 @@ void convert_strided(const char* src, int64_t src_stride, char* dst, int64_t dst
   }
 }
 
+// f16 <-> f32 on contiguous arrays use the table's F16C kernels where the CPU has them.
+void widen_f16(const char* src, int64_t src_stride, char* dst, int64_t dst_stride, int64_t n) {
+  const vec::ArrayFn fast = vec::table().f16_to_f32;
+  if (fast && src_stride == sizeof(Half) && dst_stride == sizeof(float)) {
+    const void* in[] = {src};
+    fast(in, dst, n, {});
+    return;
+  }
+  convert_strided<float, Half>(src, src_stride, dst, dst_stride, n);
+}
+
+void narrow_to_f16(const char* src, int64_t src_stride, char* dst, int64_t dst_stride, int64_t n) {
+  const vec::ArrayFn fast = vec::table().f32_to_f16;
+  if (fast && src_stride == sizeof(float) && dst_stride == sizeof(Half)) {
+    const void* in[] = {src};
+    fast(in, dst, n, {});
+    return;
+  }
+  convert_strided<Half, float>(src, src_stride, dst, dst_stride, n);
+}
+
 }  // namespace
 
 ConvertFn convert_fn(DType from, DType to) {
+  if (from == DType::F16 && to == DType::F32) return &widen_f16;
+  if (from == DType::F32 && to == DType::F16) return &narrow_to_f16;
   ConvertFn fn = nullptr;
   TF_DISPATCH_ALL(to, "elementwise conversion", [&] {
     using To = scalar_t;

@@ -49,6 +49,10 @@ struct Table {
   ArrayFn binary[static_cast<int>(Binary::Count)][kNumDTypes];
   ArrayFn where[kNumDTypes];  // inputs: condition (bool), a, b
   ArrayFn clamp[kNumDTypes];  // inputs: x, low, high; NaN in x propagates
+  // f16 <-> f32 conversion with the F16C instructions (round to nearest even); null where the
+  // instruction set has none.
+  ArrayFn f16_to_f32;
+  ArrayFn f32_to_f16;
 };
 
 enum class Isa : uint8_t { Baseline, Avx2, Avx512 };
