@@ -440,7 +440,9 @@ TEST(ElementwiseIsa, VariantsAgreeOnAllOps) {
       for (size_t i = 0; i < g.size(); ++i) {
         if (std::isnan(r[i]) || std::isinf(r[i])) {
           EXPECT_EQ(std::isnan(g[i]), std::isnan(r[i])) << "result " << k << "[" << i << "]";
-          if (std::isinf(r[i])) EXPECT_EQ(g[i], r[i]) << "result " << k << "[" << i << "]";
+          if (std::isinf(r[i])) {
+            EXPECT_EQ(g[i], r[i]) << "result " << k << "[" << i << "]";
+          }
         } else {
           EXPECT_NEAR(g[i], r[i], 1e-7 + 1e-6 * std::abs(r[i]))
               << "result " << k << "[" << i << "] on ISA " << static_cast<int>(isa);
