@@ -7,12 +7,29 @@
 namespace tenflowers::cpu::vec {
 namespace {
 
+Isa best_isa() {
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    return Isa::Avx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+      __builtin_cpu_supports("f16c")) {
+    return Isa::Avx2;
+  }
+  return Isa::Baseline;
+}
+
+// Only the tables the CPU supports are filled: even the fill functions are compiled for their
+// instruction set.
 struct Tables {
-  Table baseline, avx2, avx512;
+  Table baseline{}, avx2{}, avx512{};
   Tables() {
+    const Isa best = best_isa();
     fill_table_baseline(baseline);
-    fill_table_avx2(avx2);
-    fill_table_avx512(avx512);
+    if (best >= Isa::Avx2) fill_table_avx2(avx2);
+    if (best >= Isa::Avx512) fill_table_avx512(avx512);
   }
   const Table& get(Isa isa) const {
     switch (isa) {
@@ -31,20 +48,6 @@ const Tables& tables() {
   return instance;
 }
 
-Isa best_isa() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
-    return Isa::Avx512;
-  }
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("f16c")) {
-    return Isa::Avx2;
-  }
-  return Isa::Baseline;
-}
-
 std::atomic<Isa>& active() {
   static std::atomic<Isa> isa{best_isa()};
   return isa;
@@ -57,7 +60,7 @@ const Table& table() {
 }
 
 bool isa_supported(Isa isa) {
-  return static_cast<int>(isa) <= static_cast<int>(best_isa());
+  return isa <= best_isa();
 }
 
 void set_isa(Isa isa) {
