@@ -75,6 +75,8 @@ void infer_topk(InferContext& ctx) {
   const int64_t axis = normalize_axis(ctx.attrs.get_int("axis"), x.rank());
   const int64_t k = ctx.attrs.get_int("k");
   const int64_t extent = extent_along(x, axis);
+  TF_CHECK(x.rank() > 0 || k == 1, InvalidArgument, "topk: k = ", k,
+           " for a 0-d tensor (expected 1: a 0-d result always holds one element)");
   TF_CHECK(k >= 0 && k <= extent, InvalidArgument, "topk: k = ", k, " is outside [0, ", extent,
            "], the extent of axis ", axis);
   Dims shape = x.shape();
