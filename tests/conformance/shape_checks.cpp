@@ -26,7 +26,7 @@ std::vector<int64_t> random_shape(Rng& rng, int64_t rank, int64_t min_extent = 1
 }
 
 // Random values representable in `dtype`. With `ties`, floats come from a small grid (many
-// equal values) and about one in ten is NaN.
+// equal values, -0 among them) and about one in eleven is NaN.
 Ref random_values(Rng& rng, const std::vector<int64_t>& shape, DType dtype, bool ties = false) {
   Ref r(shape);
   for (double& v : r.data) {
@@ -37,8 +37,11 @@ Ref random_values(Rng& rng, const std::vector<int64_t>& shape, DType dtype, bool
     } else if (is_integral(dtype)) {
       v = static_cast<double>(rng.integer(-5, 5));
     } else if (ties) {
-      v = rng.integer(0, 9) == 0 ? std::numeric_limits<double>::quiet_NaN()
-                                 : static_cast<double>(rng.integer(-4, 4)) / 2;
+      // Zeros of both signs must tie too.
+      const int64_t k = rng.integer(-5, 5);
+      v = k == 5    ? std::numeric_limits<double>::quiet_NaN()
+          : k == -5 ? -0.0
+                    : static_cast<double>(k) / 2;
     } else {
       v = rng.uniform(-2, 2);
     }
@@ -274,8 +277,8 @@ std::pair<Ref, Ref> ordered_reference(const Ref& x, int64_t axis, int64_t count,
   return {values, indices};
 }
 
-// Random inputs for sort and topk: every dtype and layout, ties and NaNs, then a few large
-// inputs whose lines are sorted in parallel.
+// Random inputs for sort and topk: every dtype and layout, ties and NaNs, then long lines and
+// large inputs whose lines are sorted in parallel.
 template <class Body>
 void for_sort_inputs(Rng& rng, Device device, Body body) {
   for (DType dtype : kAllDTypes) {
@@ -284,6 +287,10 @@ void for_sort_inputs(Rng& rng, Device device, Body body) {
       Tensor x = random_input(rng, random_shape(rng, rank, 1, 7), dtype, style, device, true);
       body(x, rank == 0 ? rng.integer(-1, 0) : rng.integer(-rank, rank - 1));
     }
+  }
+  // Lines long enough for the radix sort, in every dtype.
+  for (DType dtype : kAllDTypes) {
+    body(random_input(rng, {3, 700}, dtype, random_style(rng), device, true), -1);
   }
   for (int64_t axis : {0, 1}) {
     body(random_input(rng, {300, 200}, DType::F32, Style::Transposed, device, true), axis);

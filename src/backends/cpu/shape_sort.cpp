@@ -1,8 +1,11 @@
-// sort and topk along an axis. Each line is loaded as (key, index) pairs with NaNs set aside
-// (NaN ranks above every number, so it comes last ascending and first descending, in index
-// order), the rest ordered by key then index, which makes the order stable and total; topk is
-// the first k of that order found with a partial sort. Lines run in parallel.
+// sort and topk along an axis. NaN ranks above every number (last ascending, first descending)
+// and equal values keep their index order, so the order is stable and total. Long lines sort
+// with an LSD radix sort on order-preserving unsigned keys (stable by construction, O(n));
+// short lines and topk load (key, index) pairs and use std::sort / std::partial_sort with the
+// index as tie-break. NaNs are set aside in index order either way. Lines run in parallel.
+#include <bit>
 #include <cmath>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -20,12 +23,13 @@ bool is_nan(Key key) {
   }
 }
 
-// One line's ordering state, reused across the lines of a parallel task.
-template <class T>
+// One line's ordering state, reused across the lines of a parallel task. Index is int32_t when
+// the line is short enough: smaller entries sort faster.
+template <class T, class Index>
 class LineOrder {
  public:
   using Key = compute_t<T>;
-  using Entry = std::pair<Key, int64_t>;
+  using Entry = std::pair<Key, Index>;
 
   // Loads `length` elements; afterwards numbers() holds the non-NaN entries in index order.
   void load(const T* line, int64_t step, int64_t length) {
@@ -34,9 +38,9 @@ class LineOrder {
     for (int64_t i = 0; i < length; ++i) {
       const Key key = static_cast<Key>(line[i * step]);
       if (is_nan(key)) {
-        nans_.push_back(i);
+        nans_.push_back(static_cast<Index>(i));
       } else {
-        numbers_.emplace_back(key, i);
+        numbers_.emplace_back(key, static_cast<Index>(i));
       }
     }
   }
@@ -85,11 +89,115 @@ class LineOrder {
   }
 
   std::vector<Entry> numbers_;
-  std::vector<int64_t> nans_;
+  std::vector<Index> nans_;
+};
+
+template <class T>
+bool is_nan_value(T value) {
+  if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+    return std::isnan(static_cast<float>(value));
+  } else {
+    return is_nan(value);
+  }
+}
+
+// Flips IEEE sign-magnitude bits into unsigned keys that order like the numbers they encode.
+template <class U>
+U sign_magnitude_key(U bits) {
+  constexpr U sign = U(1) << (8 * sizeof(U) - 1);
+  return (bits & sign) ? U(~bits) : U(bits | sign);
+}
+
+// OrderedKey<T>::of(v): an unsigned key with a < b exactly when key(a) < key(b), and 0 and -0
+// sharing one key so they tie. Not called for NaN.
+template <class T>
+struct OrderedKey {  // bool and u8
+  using U = uint8_t;
+  static U of(T v) { return static_cast<U>(v); }
+};
+template <class T>
+requires std::is_integral_v<T> && std::is_signed_v<T>
+struct OrderedKey<T> {
+  using U = std::make_unsigned_t<T>;
+  static U of(T v) { return static_cast<U>(static_cast<U>(v) ^ (U(1) << (8 * sizeof(U) - 1))); }
+};
+template <class T>
+requires std::is_floating_point_v<T>
+struct OrderedKey<T> {
+  using U = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
+  static U of(T v) { return sign_magnitude_key(std::bit_cast<U>(v == T(0) ? T(0) : v)); }
+};
+template <class T>
+requires std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>
+struct OrderedKey<T> {
+  using U = uint16_t;
+  static U of(T v) { return sign_magnitude_key<U>((v.bits & 0x7fffu) == 0 ? 0 : v.bits); }
+};
+
+// Radix sorting pays off once a line is long enough to amortize its 256-entry histograms.
+template <class T>
+constexpr int64_t kRadixMinLength = 64 * static_cast<int64_t>(sizeof(typename OrderedKey<T>::U));
+
+// LSD radix sort of one whole line, one byte of the key per pass; passes where every key has
+// the same byte are skipped (small integers in wide types). Descending order sorts inverted
+// keys, which keeps equal values in index order.
+template <class T, class Index>
+class RadixLineSort {
+ public:
+  using U = typename OrderedKey<T>::U;
+  static constexpr size_t kPasses = sizeof(U);
+
+  void sort(const T* line, int64_t step, int64_t length, bool descending, int64_t* out,
+            int64_t out_step) {
+    keys_.resize(static_cast<size_t>(length));
+    spare_keys_.resize(static_cast<size_t>(length));
+    indices_.resize(static_cast<size_t>(length));
+    spare_indices_.resize(static_cast<size_t>(length));
+    nans_.clear();
+    for (auto& h : histograms_) h.fill(0);
+    const U flip = descending ? U(~U(0)) : U(0);
+    size_t count = 0;
+    for (int64_t i = 0; i < length; ++i) {
+      const T v = line[i * step];
+      if (is_nan_value(v)) {
+        nans_.push_back(static_cast<Index>(i));
+        continue;
+      }
+      const U key = static_cast<U>(OrderedKey<T>::of(v) ^ flip);
+      keys_[count] = key;
+      indices_[count] = static_cast<Index>(i);
+      for (size_t p = 0; p < kPasses; ++p) ++histograms_[p][(key >> (8 * p)) & 0xff];
+      ++count;
+    }
+    for (size_t p = 0; p < kPasses && count > 0; ++p) {
+      auto& histogram = histograms_[p];
+      const unsigned shift = 8 * static_cast<unsigned>(p);
+      if (histogram[(keys_[0] >> shift) & 0xff] == count) continue;
+      size_t start = 0;
+      for (size_t& bucket : histogram) start += std::exchange(bucket, start);
+      for (size_t j = 0; j < count; ++j) {
+        const size_t position = histogram[(keys_[j] >> shift) & 0xff]++;
+        spare_keys_[position] = keys_[j];
+        spare_indices_[position] = indices_[j];
+      }
+      keys_.swap(spare_keys_);
+      indices_.swap(spare_indices_);
+    }
+    int64_t written = 0;
+    auto emit = [&](Index index) { out[(written++) * out_step] = index; };
+    if (descending) std::for_each(nans_.begin(), nans_.end(), emit);
+    std::for_each(indices_.begin(), indices_.begin() + static_cast<std::ptrdiff_t>(count), emit);
+    if (!descending) std::for_each(nans_.begin(), nans_.end(), emit);
+  }
+
+ private:
+  std::vector<U> keys_, spare_keys_;
+  std::vector<Index> indices_, spare_indices_, nans_;
+  std::array<std::array<size_t, 256>, kPasses> histograms_;
 };
 
 // values[i] = x[indices[i]] along each line, after the indices were chosen.
-template <class T>
+template <class T, class Index>
 void order_lines(const Tensor& x, const Tensor& values, const Tensor& indices, int64_t axis,
                  int64_t count, bool descending) {
   if (values.numel() == 0) return;
@@ -100,18 +208,35 @@ void order_lines(const Tensor& x, const Tensor& values, const Tensor& indices, i
   const int64_t in_step = lines.step(0), value_step = lines.step(1), index_step = lines.step(2);
   const int64_t length = lines.length();
   parallel_for(0, lines.count(), lines.grain(), [&](int64_t lo, int64_t hi) {
-    LineOrder<T> order;
+    LineOrder<T, Index> order;
+    RadixLineSort<T, Index> radix;
+    const bool use_radix = count == length && length >= kRadixMinLength<T>;
     lines.for_range(lo, hi, [&](const std::array<int64_t, 3>& offsets) {
       const T* line = src + offsets[0];
       int64_t* line_idx = idx + offsets[2];
-      order.load(line, in_step, length);
-      order.first(count, descending, line_idx, index_step);
+      if (use_radix) {
+        radix.sort(line, in_step, length, descending, line_idx, index_step);
+      } else {
+        order.load(line, in_step, length);
+        order.first(count, descending, line_idx, index_step);
+      }
       T* line_values = dst + offsets[1];
       for (int64_t i = 0; i < count; ++i) {
         line_values[i * value_step] = line[line_idx[i * index_step] * in_step];
       }
     });
   });
+}
+
+template <class T>
+void order_lines(const Tensor& x, const Tensor& values, const Tensor& indices, int64_t axis,
+                 int64_t count, bool descending) {
+  const int64_t length = x.rank() == 0 ? 1 : x.shape()[static_cast<size_t>(axis)];
+  if (length <= std::numeric_limits<int32_t>::max()) {
+    order_lines<T, int32_t>(x, values, indices, axis, count, descending);
+  } else {
+    order_lines<T, int64_t>(x, values, indices, axis, count, descending);
+  }
 }
 
 void sort_kernel(KernelContext& ctx) {
