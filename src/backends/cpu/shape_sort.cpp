@@ -1,8 +1,9 @@
 // sort and topk along an axis. NaN ranks above every number (last ascending, first descending)
 // and equal values keep their index order, so the order is stable and total. Long lines sort
 // with an LSD radix sort on order-preserving unsigned keys (stable by construction, O(n));
-// short lines and topk load (key, index) pairs and use std::sort / std::partial_sort with the
-// index as tie-break. NaNs are set aside in index order either way. Lines run in parallel.
+// topk of a few elements keeps the best k in one pass; other short lines and topk load (key,
+// index) pairs and use std::sort / std::partial_sort with the index as tie-break. NaNs are set
+// aside in index order in every path. Lines run in parallel.
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -196,6 +197,73 @@ class RadixLineSort {
   std::array<std::array<size_t, 256>, kPasses> histograms_;
 };
 
+// topk for small k in one pass: the best k numbers seen so far stay ordered, best first; a later
+// equal value never displaces an earlier one, so ties keep index order. The first k NaNs are
+// kept aside.
+template <class T, class Index>
+class SmallTopK {
+ public:
+  using Key = compute_t<T>;
+  static constexpr int64_t kMaxK = 32;
+
+  void select(const T* line, int64_t step, int64_t length, int64_t k, bool largest, int64_t* out,
+              int64_t out_step) {
+    if (largest) {
+      scan<true>(line, step, length, static_cast<size_t>(k));
+    } else {
+      scan<false>(line, step, length, static_cast<size_t>(k));
+    }
+    int64_t written = 0;
+    auto emit = [&](const std::vector<Index>& from, int64_t n) {
+      for (int64_t i = 0; i < n; ++i) out[(written++) * out_step] = from[static_cast<size_t>(i)];
+    };
+    const auto numbers = static_cast<int64_t>(indices_.size());
+    const auto nans = static_cast<int64_t>(nans_.size());
+    if (largest) {
+      emit(nans_, std::min(nans, k));
+      emit(indices_, k - std::min(nans, k));
+    } else {
+      emit(indices_, std::min(numbers, k));
+      emit(nans_, k - std::min(numbers, k));
+    }
+  }
+
+ private:
+  template <bool kLargest>
+  static bool ranks_above(Key a, Key b) {
+    return kLargest ? b < a : a < b;
+  }
+  template <bool kLargest>
+  void scan(const T* line, int64_t step, int64_t length, size_t k) {
+    keys_.clear();
+    indices_.clear();
+    nans_.clear();
+    for (int64_t i = 0; i < length; ++i) {
+      const Key v = static_cast<Key>(line[i * step]);
+      if (is_nan(v)) {
+        if (nans_.size() < k) nans_.push_back(static_cast<Index>(i));
+        continue;
+      }
+      const size_t size = keys_.size();
+      if (size == k && !ranks_above<kLargest>(v, keys_.back())) continue;
+      size_t position = std::min(size, k - 1);
+      if (size < k) {
+        keys_.push_back(v);
+        indices_.push_back(static_cast<Index>(i));
+      }
+      for (; position > 0 && ranks_above<kLargest>(v, keys_[position - 1]); --position) {
+        keys_[position] = keys_[position - 1];
+        indices_[position] = indices_[position - 1];
+      }
+      keys_[position] = v;
+      indices_[position] = static_cast<Index>(i);
+    }
+  }
+
+  std::vector<Key> keys_;
+  std::vector<Index> indices_, nans_;
+};
+
 // values[i] = x[indices[i]] along each line, after the indices were chosen.
 template <class T, class Index>
 void order_lines(const Tensor& x, const Tensor& values, const Tensor& indices, int64_t axis,
@@ -210,12 +278,16 @@ void order_lines(const Tensor& x, const Tensor& values, const Tensor& indices, i
   parallel_for(0, lines.count(), lines.grain(), [&](int64_t lo, int64_t hi) {
     LineOrder<T, Index> order;
     RadixLineSort<T, Index> radix;
+    SmallTopK<T, Index> small;
     const bool use_radix = count == length && length >= kRadixMinLength<T>;
+    const bool use_small = count < length && count <= SmallTopK<T, Index>::kMaxK;
     lines.for_range(lo, hi, [&](const std::array<int64_t, 3>& offsets) {
       const T* line = src + offsets[0];
       int64_t* line_idx = idx + offsets[2];
       if (use_radix) {
         radix.sort(line, in_step, length, descending, line_idx, index_step);
+      } else if (use_small) {
+        small.select(line, in_step, length, count, descending, line_idx, index_step);
       } else {
         order.load(line, in_step, length);
         order.first(count, descending, line_idx, index_step);
