@@ -233,23 +233,27 @@ class SmallTopK {
   static bool ranks_above(Key a, Key b) {
     return kLargest ? b < a : a < b;
   }
+  // The common case, a value that does not make the cut, stays in registers: `size` and
+  // `worst` are locals, and the vectors are touched only on insertion.
   template <bool kLargest>
   void scan(const T* line, int64_t step, int64_t length, size_t k) {
     keys_.clear();
     indices_.clear();
     nans_.clear();
+    size_t size = 0;
+    Key worst{};  // the last kept key once `size` reached k
     for (int64_t i = 0; i < length; ++i) {
       const Key v = static_cast<Key>(line[i * step]);
+      if (size == k && !ranks_above<kLargest>(v, worst) && !is_nan(v)) continue;
       if (is_nan(v)) {
         if (nans_.size() < k) nans_.push_back(static_cast<Index>(i));
         continue;
       }
-      const size_t size = keys_.size();
-      if (size == k && !ranks_above<kLargest>(v, keys_.back())) continue;
       size_t position = std::min(size, k - 1);
       if (size < k) {
         keys_.push_back(v);
         indices_.push_back(static_cast<Index>(i));
+        ++size;
       }
       for (; position > 0 && ranks_above<kLargest>(v, keys_[position - 1]); --position) {
         keys_[position] = keys_[position - 1];
@@ -257,6 +261,7 @@ class SmallTopK {
       }
       keys_[position] = v;
       indices_[position] = static_cast<Index>(i);
+      worst = keys_[size - 1];
     }
   }
 
