@@ -15,10 +15,12 @@
 namespace tenflowers::cpu {
 namespace {
 
-template <class Key>
-bool is_nan(Key key) {
-  if constexpr (std::is_floating_point_v<Key>) {
-    return std::isnan(key);
+template <class T>
+bool is_nan(T value) {
+  if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
+    return std::isnan(static_cast<float>(value));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    return std::isnan(value);
   } else {
     return false;
   }
@@ -32,7 +34,7 @@ class LineOrder {
   using Key = compute_t<T>;
   using Entry = std::pair<Key, Index>;
 
-  // Loads `length` elements; afterwards numbers() holds the non-NaN entries in index order.
+  // Loads `length` elements, setting NaNs aside; both lists are in index order.
   void load(const T* line, int64_t step, int64_t length) {
     numbers_.clear();
     nans_.clear();
@@ -93,15 +95,6 @@ class LineOrder {
   std::vector<Index> nans_;
 };
 
-template <class T>
-bool is_nan_value(T value) {
-  if constexpr (std::is_same_v<T, Half> || std::is_same_v<T, BFloat16>) {
-    return std::isnan(static_cast<float>(value));
-  } else {
-    return is_nan(value);
-  }
-}
-
 // Flips IEEE sign-magnitude bits into unsigned keys that order like the numbers they encode.
 template <class U>
 U sign_magnitude_key(U bits) {
@@ -160,7 +153,7 @@ class RadixLineSort {
     size_t count = 0;
     for (int64_t i = 0; i < length; ++i) {
       const T v = line[i * step];
-      if (is_nan_value(v)) {
+      if (is_nan(v)) {
         nans_.push_back(static_cast<Index>(i));
         continue;
       }

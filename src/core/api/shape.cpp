@@ -2,7 +2,6 @@
 // cumprod dispatch their registered ops; the rest are compositions of views and concat, so
 // autograd and graph tracing see only registered ops. split, chunk and flip return views.
 #include <algorithm>
-#include <numeric>
 
 #include "src/core/api/op_call.hpp"
 #include "tenflowers/core/ops.hpp"
@@ -99,6 +98,9 @@ Tensor repeat(const Tensor& x, int64_t repeats, int64_t axis) {
   return base.unsqueeze(at + 1).expand(expanded).reshape(repeated);
 }
 
+// pads holds exactly 2 * rank values. Constant mode crops where a pad is negative; reflect mode
+// (NumPy's, the edge not repeated) needs 0 <= pad < extent, as PyTorch. The fill value converts
+// to x's dtype like a cast (saturating for integers).
 Tensor pad(const Tensor& x, std::vector<int64_t> pads, const std::string& mode, double value) {
   return dispatch1(TF_OP("pad"), {x},
                    Attrs{{"pads", std::move(pads)}, {"mode", mode}, {"value", value}});
@@ -151,6 +153,8 @@ Tensor roll(const Tensor& x, std::vector<int64_t> shifts, std::vector<int64_t> a
   return out;
 }
 
+// Stable in both directions; NaN ranks above every number (last ascending as NumPy, first
+// descending as PyTorch) and -0 ties with 0.
 std::pair<Tensor, Tensor> sort(const Tensor& x, int64_t axis, bool descending) {
   std::vector<Tensor> out =
       dispatch(TF_OP("sort"), {&x, 1}, Attrs{{"axis", axis}, {"descending", descending}});
@@ -161,6 +165,8 @@ Tensor argsort(const Tensor& x, int64_t axis, bool descending) {
   return sort(x, axis, descending).second;
 }
 
+// The first k of the stable sort (descending when largest): equal values come in index order
+// and NaN ranks above every number. A 0-d x needs k = 1.
 std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int64_t axis, bool largest) {
   std::vector<Tensor> out =
       dispatch(TF_OP("topk"), {&x, 1}, Attrs{{"k", k}, {"axis", axis}, {"largest", largest}});
