@@ -98,6 +98,7 @@ struct OpDef {
   GradFn grad;
   JvpFn jvp;
   bool differentiable = true;  // false: asking for a gradient through it is an error
+  uint32_t non_differentiable_outputs = 0;  // bit i set: output i carries no gradient (indices)
   std::string onnx;            // ONNX op type, empty when the exporter has no mapping
   std::array<KernelEntry, kNumDeviceTypes> kernels{};
 
@@ -139,6 +140,11 @@ class OpBuilder {
   }
   OpBuilder& not_differentiable() {
     def_.differentiable = false;
+    return *this;
+  }
+  // For multi-output ops whose other outputs are differentiable (sort's indices).
+  OpBuilder& output_not_differentiable(int index) {
+    def_.non_differentiable_outputs |= 1u << index;
     return *this;
   }
   OpBuilder& onnx(std::string name) {
