@@ -99,6 +99,7 @@ struct OpDef {
   JvpFn jvp;
   bool differentiable = true;   // false: asking for a gradient through it is an error
   bool stops_gradient = false;  // true: gradients and tangents stop here silently (stop_gradient)
+  uint32_t non_differentiable_outputs = 0;  // bit i set: output i carries no gradient (indices)
   std::string onnx;             // ONNX op type, empty when the exporter has no mapping
   std::array<KernelEntry, kNumDeviceTypes> kernels{};
 
@@ -144,6 +145,11 @@ class OpBuilder {
   }
   OpBuilder& stops_gradient() {
     def_.stops_gradient = true;
+    return *this;
+  }
+  // For multi-output ops whose other outputs are differentiable (sort's indices).
+  OpBuilder& output_not_differentiable(int index) {
+    def_.non_differentiable_outputs |= 1u << index;
     return *this;
   }
   OpBuilder& onnx(std::string name) {

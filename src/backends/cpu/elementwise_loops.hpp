@@ -1,0 +1,94 @@
+#pragma once
+// The driver shared by the elementwise kernels: it walks N strided, broadcast inputs and the
+// output in rows (loops.hpp) and hands contiguous arrays of one compute type to an ArrayFn of
+// the kernel table. Rows whose operands already are contiguous arrays of the compute type go
+// straight through; other operands are converted chunk by chunk through stack buffers (strided
+// or 16-bit float inputs, mixed dtypes, a stride-0 broadcast scalar converted once per row).
+#include <algorithm>
+#include <array>
+
+#include "src/backends/cpu/elementwise_table.hpp"
+#include "src/backends/cpu/loops.hpp"
+
+namespace tenflowers::cpu {
+
+// Converts n elements from a strided source to a strided destination (byte strides; a source
+// stride of 0 repeats one element).
+using ConvertFn = void (*)(const char* src, int64_t src_stride, char* dst, int64_t dst_stride,
+                           int64_t n);
+ConvertFn convert_fn(DType from, DType to);
+
+// The type a kernel computes in for values of dtype `d`: f16 and bf16 compute in f32.
+inline DType compute_dtype(DType d) {
+  return d == DType::F16 || d == DType::BF16 ? DType::F32 : d;
+}
+
+// Work per element is much higher for transcendental functions: split smaller ranges.
+inline constexpr int64_t kCheapGrain = kDefaultGrain;
+inline constexpr int64_t kCostlyGrain = 4096;
+
+// out = fn(inputs) with inputs[k] converted to in_types[k] and fn writing `result_type`, which
+// is converted to out's dtype. All tensors are on the CPU; out is contiguous with the
+// broadcast shape of the inputs.
+template <size_t N>
+void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inputs,
+                     const std::array<DType, N>& in_types, DType result_type, vec::ArrayFn fn,
+                     const vec::Params& params, int64_t grain) {
+  if (out.numel() == 0) return;
+  constexpr size_t M = N + 1;  // operand 0 is the output
+  constexpr int64_t kChunk = 512;
+  std::array<const Tensor*, M> operands;
+  std::array<ConvertFn, M> convert;
+  std::array<int64_t, M> compute_size;
+  std::array<bool, M> native;  // stored in the compute type already
+  operands[0] = &out;
+  convert[0] = convert_fn(result_type, out.dtype());
+  compute_size[0] = static_cast<int64_t>(dtype_size(result_type));
+  native[0] = result_type == out.dtype();
+  for (size_t k = 0; k < N; ++k) {
+    operands[k + 1] = inputs[k];
+    convert[k + 1] = convert_fn(inputs[k]->dtype(), in_types[k]);
+    compute_size[k + 1] = static_cast<int64_t>(dtype_size(in_types[k]));
+    native[k + 1] = in_types[k] == inputs[k]->dtype();
+  }
+  const StridedIter<M> it = make_iter<M>(out.shape(), operands);
+  parallel_rows(
+      it,
+      [&](const std::array<char*, M>& ptr, const std::array<int64_t, M>& stride, int64_t n) {
+        std::array<bool, M> direct;
+        bool all_direct = true;
+        for (size_t k = 0; k < M; ++k) {
+          direct[k] = native[k] && stride[k] == compute_size[k];
+          all_direct = all_direct && direct[k];
+        }
+        std::array<const void*, N> src;
+        if (all_direct) {
+          for (size_t k = 0; k < N; ++k) src[k] = ptr[k + 1];
+          fn(src.data(), ptr[0], n, params);
+          return;
+        }
+        alignas(64) char buffer[M][kChunk * 8];
+        std::array<bool, M> repeated{};
+        for (size_t k = 1; k < M; ++k) {  // a broadcast scalar: convert it once for the row
+          if (direct[k] || stride[k] != 0) continue;
+          convert[k](ptr[k], 0, buffer[k], compute_size[k], std::min(n, kChunk));
+          repeated[k] = true;
+        }
+        for (int64_t i = 0; i < n; i += kChunk) {
+          const int64_t count = std::min(kChunk, n - i);
+          for (size_t k = 1; k < M; ++k) {
+            const char* at = ptr[k] + i * stride[k];
+            if (!direct[k] && !repeated[k]) {
+              convert[k](at, stride[k], buffer[k], compute_size[k], count);
+            }
+            src[k - 1] = direct[k] ? at : buffer[k];
+          }
+          char* dst = ptr[0] + i * stride[0];
+          fn(src.data(), direct[0] ? dst : buffer[0], count, params);
+          if (!direct[0]) convert[0](buffer[0], compute_size[0], dst, stride[0], count);
+        }
+      },
+      grain);
+}
+
+}  // namespace tenflowers::cpu
