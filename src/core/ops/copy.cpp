@@ -22,13 +22,27 @@ std::vector<Tensor> to_device(std::span<const Tensor> in, const Attrs& attrs) {
 }  // namespace
 
 void register_copy_ops(OpRegistry& r) {
-  r.def("copy").infer(infer::same_as_input).onnx("Identity");
+  r.def("copy")
+      .infer(infer::same_as_input)
+      .grad([](const GradContext& c) { return std::vector{c.output_grads[0]}; })
+      .jvp([](const JvpContext& c) { return std::vector{c.input_tangents[0]}; })
+      .onnx("Identity");
   r.def("cast")
       .infer([](InferContext& ctx) {
         ctx.add_output(ctx.attrs.get_dtype("dtype"), ctx.inputs[0].shape());
       })
+      .grad([](const GradContext& c) {
+        // Only a floating-point result carries a gradient back to a floating-point input.
+        return std::vector{c.output_grads[0].cast(c.inputs[0].dtype())};
+      })
+      .jvp([](const JvpContext& c) {
+        return std::vector{c.input_tangents[0].cast(c.outputs[0].dtype())};
+      })
       .onnx("Cast");
-  r.def("to_device").direct(to_device);
+  r.def("to_device")
+      .direct(to_device)
+      .grad([](const GradContext& c) { return std::vector{c.output_grads[0].to(c.inputs[0].device())}; })
+      .jvp([](const JvpContext& c) { return std::vector{c.input_tangents[0].to(c.outputs[0].device())}; });
 }
 
 }  // namespace tenflowers

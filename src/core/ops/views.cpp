@@ -276,12 +276,30 @@ void check_strided_window(const Dims& base, const Dims& shape, const Dims& strid
   }
   TF_CHECK(offset >= 0 && last < base.numel(), IndexError, "as_strided: the window [", offset, ", ",
            last, "] leaves a base of ", base.numel(), " elements");
+  // Nested strides (each at least the span of the smaller ones) cannot overlap; anything else
+  // is checked exactly by marking every element the window touches.
   std::sort(axes.begin(), axes.end());
+  bool nested = true;
   int64_t span = 1;
   for (const auto& [stride, extent] : axes) {
-    TF_CHECK(stride >= span, InvalidArgument, "as_strided: the window overlaps itself");
-    span = stride * extent;
+    nested = nested && stride >= span;
+    span = std::max(span, stride * extent);
   }
+  if (nested) return;
+  std::vector<bool> touched(static_cast<size_t>(base.numel()), false);
+  Dims index(shape.size(), 0);
+  for (int64_t n = 0; n < shape.numel(); ++n) {
+    int64_t at = offset;
+    for (size_t d = 0; d < shape.size(); ++d) at += index[d] * strides[d];
+    TF_CHECK(!touched[static_cast<size_t>(at)], InvalidArgument,
+             "as_strided: the window overlaps itself (element ", at, " is reached twice)");
+    touched[static_cast<size_t>(at)] = true;
+    for (size_t d = shape.size(); d-- > 0;) {
+      if (++index[d] < shape[d]) break;
+      index[d] = 0;
+    }
+  }
+}
 }
 
 std::vector<Tensor> as_strided_view(std::span<const Tensor> in, const Attrs& attrs) {
