@@ -3,6 +3,7 @@
 
 #include "src/core/ops/register.hpp"
 #include "tenflowers/core/error.hpp"
+#include "tenflowers/core/ops.hpp"
 #include "tenflowers/core/tensor.hpp"
 
 namespace tenflowers {
@@ -57,12 +58,93 @@ void infer_softmax(InferContext& ctx) {
   ctx.add_output(to_floating(x.dtype()), x.shape());
 }
 
+// Gradients of y = a @ b: dA = dY @ B^T and dB = A^T @ dY, summed over broadcast batch axes.
+// 1-d operands are promoted to matrices as the forward does ([K] -> [1,K] on the left, [K,1] on
+// the right) and dY gets the axes the forward removed, so one batched formula covers every case.
+std::vector<Tensor> matmul_grad(const GradContext& c) {
+  const Tensor& a = c.inputs[0];
+  const Tensor& b = c.inputs[1];
+  const Tensor& dy = c.output_grads[0];
+  const bool want_a = c.needs_input_grad[0] && is_floating(a.dtype());
+  const bool want_b = c.needs_input_grad[1] && is_floating(b.dtype());
+  if (!dy.defined() || (!want_a && !want_b)) return {Tensor(), Tensor()};
+  const Tensor a2 = a.rank() == 1 ? a.unsqueeze(0) : a;
+  const Tensor b2 = b.rank() == 1 ? b.unsqueeze(1) : b;
+  Tensor dy2 = b.rank() == 1 ? dy.unsqueeze(-1) : dy;
+  if (a.rank() == 1) dy2 = dy2.unsqueeze(-2);
+  Tensor da, db;
+  if (want_a) da = sum_to(matmul(dy2, b2.transpose(-2, -1)), a2.shape()).reshape(a.shape());
+  if (want_b) db = sum_to(matmul(a2.transpose(-2, -1), dy2), b2.shape()).reshape(b.shape());
+  return {da, db};
+}
+
+// d(a @ b) = da @ b + a @ db; matmul itself handles 1-d operands and broadcasting.
+std::vector<Tensor> matmul_jvp(const JvpContext& c) {
+  const Tensor& da = c.input_tangents[0];
+  const Tensor& db = c.input_tangents[1];
+  Tensor dy;
+  if (da.defined()) dy = matmul(da, c.inputs[1]);
+  if (db.defined()) {
+    Tensor term = matmul(c.inputs[0], db);
+    dy = dy.defined() ? dy + term : term;
+  }
+  return {dy};
+}
+
+// Sum along the softmax axis, keeping it; a 0-d input is its own single-element axis.
+Tensor sum_along(const Tensor& t, const Attrs& attrs) {
+  if (t.rank() == 0) return t;
+  return sum(t, {attrs.get_int("axis")}, /*keepdims=*/true);
+}
+
+// y = softmax(x): dx = y * (dy - sum(dy * y)), reusing the forward output.
+std::vector<Tensor> softmax_grad(const GradContext& c) {
+  const Tensor& dy = c.output_grads[0];
+  if (!dy.defined() || !c.needs_input_grad[0] || !is_floating(c.inputs[0].dtype())) {
+    return {Tensor()};
+  }
+  const Tensor& y = c.outputs[0];
+  return {y * (dy - sum_along(dy * y, c.attrs))};
+}
+
+std::vector<Tensor> softmax_jvp(const JvpContext& c) {
+  const Tensor& t = c.input_tangents[0];
+  if (!t.defined()) return {Tensor()};
+  const Tensor& y = c.outputs[0];
+  return {y * (t - sum_along(t * y, c.attrs))};
+}
+
+// y = log_softmax(x), softmax(x) = exp(y): dx = dy - exp(y) * sum(dy).
+std::vector<Tensor> log_softmax_grad(const GradContext& c) {
+  const Tensor& dy = c.output_grads[0];
+  if (!dy.defined() || !c.needs_input_grad[0] || !is_floating(c.inputs[0].dtype())) {
+    return {Tensor()};
+  }
+  return {dy - exp(c.outputs[0]) * sum_along(dy, c.attrs)};
+}
+
+std::vector<Tensor> log_softmax_jvp(const JvpContext& c) {
+  const Tensor& t = c.input_tangents[0];
+  if (!t.defined()) return {Tensor()};
+  return {t - sum_along(t * exp(c.outputs[0]), c.attrs)};
+}
+
 }  // namespace
 
 void register_linalg_ops(OpRegistry& r) {
-  r.def("matmul").inputs(2).infer(infer_matmul).onnx("MatMul");
-  r.def("softmax").inputs(1).infer(infer_softmax).onnx("Softmax");
-  r.def("log_softmax").inputs(1).infer(infer_softmax).onnx("LogSoftmax");
+  r.def("matmul").inputs(2).infer(infer_matmul).grad(matmul_grad).jvp(matmul_jvp).onnx("MatMul");
+  r.def("softmax")
+      .inputs(1)
+      .infer(infer_softmax)
+      .grad(softmax_grad)
+      .jvp(softmax_jvp)
+      .onnx("Softmax");
+  r.def("log_softmax")
+      .inputs(1)
+      .infer(infer_softmax)
+      .grad(log_softmax_grad)
+      .jvp(log_softmax_jvp)
+      .onnx("LogSoftmax");
 }
 
 }  // namespace tenflowers
