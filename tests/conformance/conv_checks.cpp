@@ -1,9 +1,11 @@
-// Checks for conv2d, conv_transpose2d, max_pool2d and avg_pool2d: direct float64 loops over the
-// reference arrays, on random sizes, strides, paddings ('same' included), dilations, groups
-// (depthwise included), with and without bias, in every input layout.
+// Checks for conv2d, conv_transpose2d, max_pool2d, avg_pool2d and their gradient ops
+// (conv2d_weight_grad, max_pool2d_grad, max_pool2d_gather, avg_pool2d_grad): direct float64
+// loops over the reference arrays, on random sizes, strides, paddings ('same' included), dilations,
+// groups (depthwise included), with and without bias, in every input layout.
 #include <cmath>
 #include <limits>
 
+#include "tenflowers/core/dispatch.hpp"
 #include "tests/support/conformance.hpp"
 
 namespace tenflowers::testing {
@@ -341,9 +343,203 @@ void check_pool(Rng& rng, Device device, bool is_max) {
   }
 }
 
+// The gradient of conv2d's weight: dw[o, ci, i, j] = sum over images and window positions of
+// dy[n, o, oh, ow] * x[n, group channel ci, tap (i, j) of window (oh, ow)]. dy may cover fewer
+// window positions than fit (as conv_transpose2d's weight gradient produces).
+void check_conv2d_weight_grad(Rng& rng, Device device) {
+  for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16}) {
+    for (Layout layout : kLayouts) {
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        ConvCase c{};
+        random_channels(rng, c);
+        const int64_t span_h = c.dilation_h * (c.kernel_h - 1) + 1;
+        const int64_t span_w = c.dilation_w * (c.kernel_w - 1) + 1;
+        const int64_t pad_h = rng.integer(0, 2), pad_w = rng.integer(0, 2);
+        c.in_h = random_extent(rng, span_h, 2 * pad_h);
+        c.in_w = random_extent(rng, span_w, 2 * pad_w);
+        const int64_t fit_h = (c.in_h + 2 * pad_h - span_h) / c.stride_h + 1;
+        const int64_t fit_w = (c.in_w + 2 * pad_w - span_w) / c.stride_w + 1;
+        const int64_t out_h = std::max<int64_t>(1, fit_h - rng.integer(0, 1));
+        const int64_t out_w = fit_w;
+        const int64_t out_channels = c.groups * c.group_out;
+        Operands o = random_operands(rng, device, dtype, layout,
+                                     {c.batch, c.groups * c.group_in, c.in_h, c.in_w},
+                                     {c.batch, out_channels, out_h, out_w}, -1);
+        const Ref& x = o.x_ref;
+        const Ref& dy = o.weight_ref;
+        SCOPED_TRACE("conv2d_weight_grad x " + format_dims(x.shape) + " dy " +
+                     format_dims(dy.shape) + " kernel " + format_dims({c.kernel_h, c.kernel_w}) +
+                     " groups " + std::to_string(c.groups) + " stride " +
+                     format_dims({c.stride_h, c.stride_w}) + " dilation " +
+                     format_dims({c.dilation_h, c.dilation_w}) + " padding " +
+                     format_dims({pad_h, pad_w}) + " " + std::string(dtype_name(dtype)));
+        const std::vector<int64_t> weight_shape{out_channels, c.group_in, c.kernel_h, c.kernel_w};
+        const Attrs attrs{{"stride", std::vector<int64_t>{c.stride_h, c.stride_w}},
+                          {"pads", std::vector<int64_t>{pad_h, pad_w, pad_h, pad_w}},
+                          {"dilation", std::vector<int64_t>{c.dilation_h, c.dilation_w}},
+                          {"groups", c.groups},
+                          {"weight_shape", weight_shape}};
+        Tensor dw = dispatch1(registry().get("conv2d_weight_grad"), {o.x, o.weight}, attrs);
+        Ref expected(weight_shape);
+        double max_abs_sum = 0;
+        for_each_index(weight_shape, [&](const std::vector<int64_t>& at) {
+          const int64_t oc = at[0], channel = (oc / c.group_out) * c.group_in + at[1];
+          double acc = 0, abs_sum = 0;
+          for (int64_t n = 0; n < c.batch; ++n) {
+            for (int64_t oh = 0; oh < out_h; ++oh) {
+              for (int64_t ow = 0; ow < out_w; ++ow) {
+                const int64_t ih = oh * c.stride_h - pad_h + at[2] * c.dilation_h;
+                const int64_t iw = ow * c.stride_w - pad_w + at[3] * c.dilation_w;
+                if (ih < 0 || ih >= c.in_h || iw < 0 || iw >= c.in_w) continue;
+                const double term = dy.at({n, oc, oh, ow}) * x.at({n, channel, ih, iw});
+                acc += term;
+                abs_sum += std::abs(term);
+              }
+            }
+          }
+          expected.at(at) = acc;
+          max_abs_sum = std::max(max_abs_sum, abs_sum);
+        });
+        EXPECT_EQ(dw.dtype(), dtype);
+        EXPECT_CLOSE_TO_REF(dw, expected,
+                            sum_tolerance(dtype, c.batch * out_h * out_w, max_abs_sum));
+      }
+    }
+  }
+}
+
+// A random pool over a random image: kernel, stride and padding attributes and the shapes.
+struct PoolCase {
+  int64_t kh, kw, sh, sw, ph, pw, h, w, out_h, out_w;
+  std::vector<int64_t> in_shape, out_shape;
+  Attrs attrs;
+};
+
+PoolCase random_pool_case(Rng& rng) {
+  PoolCase c;
+  c.kh = rng.integer(1, 4);
+  c.kw = rng.integer(1, 4);
+  c.sh = rng.integer(1, 3);
+  c.sw = rng.integer(1, 3);
+  c.ph = rng.integer(0, c.kh / 2);
+  c.pw = rng.integer(0, c.kw / 2);
+  c.h = rng.integer(std::max<int64_t>(1, c.kh - 2 * c.ph), c.kh + 6);
+  c.w = rng.integer(std::max<int64_t>(1, c.kw - 2 * c.pw), c.kw + 6);
+  c.out_h = (c.h + 2 * c.ph - c.kh) / c.sh + 1;
+  c.out_w = (c.w + 2 * c.pw - c.kw) / c.sw + 1;
+  const int64_t batch = rng.integer(1, 3), channels = rng.integer(1, 4);
+  c.in_shape = {batch, channels, c.h, c.w};
+  c.out_shape = {batch, channels, c.out_h, c.out_w};
+  c.attrs = Attrs{{"kernel", std::vector<int64_t>{c.kh, c.kw}},
+                  {"stride", std::vector<int64_t>{c.sh, c.sw}},
+                  {"pads", std::vector<int64_t>{c.ph, c.pw, c.ph, c.pw}}};
+  return c;
+}
+
+std::string describe(const char* op, const PoolCase& c, DType dtype) {
+  return std::string(op) + " x " + format_dims(c.in_shape) + " kernel " +
+         format_dims({c.kh, c.kw}) + " stride " + format_dims({c.sh, c.sw}) + " padding " +
+         format_dims({c.ph, c.pw}) + " " + std::string(dtype_name(dtype));
+}
+
+// The (row, column) of the first maximum of window (oh, ow) of plane (n, ch) of x.
+std::pair<int64_t, int64_t> reference_argmax(const Ref& x, const PoolCase& c, int64_t n, int64_t ch,
+                                             int64_t oh, int64_t ow) {
+  double best = -std::numeric_limits<double>::infinity();
+  std::pair<int64_t, int64_t> at{-1, -1};
+  for (int64_t i = 0; i < c.kh; ++i) {
+    for (int64_t j = 0; j < c.kw; ++j) {
+      const int64_t ih = oh * c.sh - c.ph + i, iw = ow * c.sw - c.pw + j;
+      if (ih < 0 || ih >= c.h || iw < 0 || iw >= c.w) continue;
+      const double v = x.at({n, ch, ih, iw});
+      if (at.first < 0 || v > best) {
+        best = v;
+        at = {ih, iw};
+      }
+    }
+  }
+  return at;
+}
+
+// max_pool2d_grad scatters dy to each window's (first) maximum; max_pool2d_gather reads there.
+void check_max_pool2d_grad(Rng& rng, Device device, bool gather) {
+  const char* op = gather ? "max_pool2d_gather" : "max_pool2d_grad";
+  for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16}) {
+    for (Layout layout : kLayouts) {
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        const PoolCase c = random_pool_case(rng);
+        SCOPED_TRACE(describe(op, c, dtype));
+        // Few distinct values, so ties (resolved to the first maximum) occur.
+        Tensor x = random_tensor(rng, c.in_shape, dtype, -3, 3, layout).round().to(device);
+        Tensor g = random_tensor(rng, gather ? c.in_shape : c.out_shape, dtype, -1, 1,
+                                 kLayouts[rng.integer(0, 2)])
+                       .to(device);
+        const Ref xr = to_ref(x), gr = to_ref(g);
+        Tensor out = dispatch1(registry().get(op), {x, g}, c.attrs);
+        Ref expected(gather ? c.out_shape : c.in_shape);
+        for_each_index(c.out_shape, [&](const std::vector<int64_t>& at) {
+          const auto [ih, iw] = reference_argmax(xr, c, at[0], at[1], at[2], at[3]);
+          if (gather) {
+            expected.at(at) = gr.at({at[0], at[1], ih, iw});
+          } else {
+            expected.at({at[0], at[1], ih, iw}) += gr.at(at);
+          }
+        });
+        EXPECT_EQ(out.dtype(), dtype);
+        // Overlapping windows may add several gradients at one position.
+        const int64_t overlap = ((c.kh + c.sh - 1) / c.sh) * ((c.kw + c.sw - 1) / c.sw);
+        EXPECT_CLOSE_TO_REF(out, expected,
+                            gather ? Tolerance{0, 0} : sum_tolerance(dtype, overlap, overlap));
+      }
+    }
+  }
+}
+
+// avg_pool2d_grad spreads each window's gradient over the window, divided by its count.
+void check_avg_pool2d_grad(Rng& rng, Device device) {
+  for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16}) {
+    for (Layout layout : kLayouts) {
+      for (int repeat = 0; repeat < 2; ++repeat) {
+        PoolCase c = random_pool_case(rng);
+        const bool include_pad = rng.integer(0, 1) == 1;
+        SCOPED_TRACE(describe("avg_pool2d_grad", c, dtype) + " count_include_pad " +
+                     std::to_string(include_pad));
+        c.attrs.set("count_include_pad", include_pad);
+        c.attrs.set("input_size", std::vector<int64_t>{c.h, c.w});
+        Tensor dy = random_tensor(rng, c.out_shape, dtype, -1, 1, layout).to(device);
+        const Ref dr = to_ref(dy);
+        Tensor out = dispatch1(registry().get("avg_pool2d_grad"), {dy}, c.attrs);
+        Ref expected(c.in_shape);
+        for_each_index(c.out_shape, [&](const std::vector<int64_t>& at) {
+          std::vector<std::pair<int64_t, int64_t>> inside;
+          for (int64_t i = 0; i < c.kh; ++i) {
+            for (int64_t j = 0; j < c.kw; ++j) {
+              const int64_t ih = at[2] * c.sh - c.ph + i, iw = at[3] * c.sw - c.pw + j;
+              if (ih >= 0 && ih < c.h && iw >= 0 && iw < c.w) inside.emplace_back(ih, iw);
+            }
+          }
+          const double count =
+              static_cast<double>(include_pad ? c.kh * c.kw : static_cast<int64_t>(inside.size()));
+          for (const auto& [ih, iw] : inside)
+            expected.at({at[0], at[1], ih, iw}) += dr.at(at) / count;
+        });
+        EXPECT_EQ(out.dtype(), dtype);
+        const int64_t overlap = ((c.kh + c.sh - 1) / c.sh) * ((c.kw + c.sw - 1) / c.sw);
+        EXPECT_CLOSE_TO_REF(out, expected, sum_tolerance(dtype, overlap + 1, overlap));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void register_conv_checks(CheckRegistry& r) {
+  r.add({"conv2d_weight_grad"}, check_conv2d_weight_grad);
+  r.add({"max_pool2d_grad"},
+        [](Rng& rng, Device device) { check_max_pool2d_grad(rng, device, false); });
+  r.add({"max_pool2d_gather"},
+        [](Rng& rng, Device device) { check_max_pool2d_grad(rng, device, true); });
+  r.add({"avg_pool2d_grad"}, check_avg_pool2d_grad);
   r.add({"conv2d"}, check_conv2d);
   r.add({"conv_transpose2d"}, check_conv_transpose2d);
   r.add({"max_pool2d"}, [](Rng& rng, Device device) { check_pool(rng, device, true); });

@@ -233,6 +233,76 @@ void conv_transpose2d_typed(KernelContext& ctx) {
       });
 }
 
+// dW[group] += dy[group] @ col(x[group])^T per image. Images are split into chunks, each
+// accumulating into its own buffer (summed at the end), so chunks run in parallel.
+template <class T>
+void conv2d_weight_grad_typed(KernelContext& ctx) {
+  using C = compute_t<T>;
+  const Tensor& x = ctx.inputs[0];
+  const Tensor& dy = ctx.inputs[1];
+  const Tensor& out = ctx.outputs[0];
+  const int64_t weight_size = out.numel();
+  T* result = static_cast<T*>(out.data_ptr());
+  if (weight_size == 0) return;
+  const conv::ConvParams2d p = conv::read_conv_params(ctx.attrs, "conv2d_weight_grad", false);
+  const ConvGeometry g{x.shape()[2],   x.shape()[3],   dy.shape()[2], dy.shape()[3],
+                       out.shape()[2], out.shape()[3], p.stride_h,    p.stride_w,
+                       p.pads.top,     p.pads.left,    p.dilation_h,  p.dilation_w};
+  const int64_t batch = x.shape()[0];
+  const int64_t out_channels = out.shape()[0];
+  const int64_t group_in = out.shape()[1];
+  const int64_t group_out = out_channels / p.groups;
+  const int64_t depth = group_in * g.taps();
+  const int64_t positions = g.positions();
+  for (int64_t extent : {depth, positions, group_out}) {
+    check_blas_extent(extent, "conv2d_weight_grad");
+  }
+  // Reading a gradient image row-major is im2col with a 1x1 window.
+  const ConvGeometry pack{g.out_h, g.out_w, g.out_h, g.out_w, 1, 1, 1, 1, 0, 0, 1, 1};
+  const int64_t chunks = positions == 0 ? 0 : std::min<int64_t>(batch, get_num_threads());
+  std::vector<std::vector<C>> partial(static_cast<size_t>(std::max<int64_t>(chunks, 1)),
+                                      std::vector<C>(static_cast<size_t>(weight_size), C(0)));
+  const T* input = static_cast<const T*>(x.data_ptr());
+  const T* grad = static_cast<const T*>(dy.data_ptr());
+  const int64_t xn = x.strides()[0], xc = x.strides()[1], xh = x.strides()[2], xw = x.strides()[3];
+  const int64_t dn = dy.strides()[0], dc = dy.strides()[1], dh = dy.strides()[2],
+                dw = dy.strides()[3];
+  auto run_chunk = [&](int64_t chunk, bool nested) {
+    std::vector<C> col(static_cast<size_t>(depth * positions));
+    std::vector<C> packed(static_cast<size_t>(out_channels * positions));
+    C* acc = partial[static_cast<size_t>(chunk)].data();
+    for (int64_t n = chunk * batch / chunks; n < (chunk + 1) * batch / chunks; ++n) {
+      for_range(nested, out_channels, [&](int64_t lo, int64_t hi) {
+        im2col(grad + n * dn, dc, dh, dw, pack, lo, hi, packed.data());
+      });
+      for (int64_t grp = 0; grp < p.groups; ++grp) {
+        for_range(nested, group_in, [&](int64_t lo, int64_t hi) {
+          im2col(input + n * xn + grp * group_in * xc, xc, xh, xw, g, lo, hi, col.data());
+        });
+        if (depth == 0 || group_out == 0) continue;
+        gemm(false, true, group_out, depth, positions, C(1),
+             packed.data() + grp * group_out * positions, positions, col.data(), positions, C(1),
+             acc + grp * group_out * depth, depth);
+      }
+    }
+  };
+  if (chunks > 1) {
+    SingleThreadedBlas single_threaded;
+    parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+      for (int64_t chunk = first; chunk < last; ++chunk) run_chunk(chunk, false);
+    });
+  } else if (chunks == 1) {
+    run_chunk(0, true);
+  }
+  const std::vector<C>& total = partial[0];
+  for (int64_t i = 0; i < weight_size; ++i) {
+    C value = total[static_cast<size_t>(i)];
+    for (int64_t chunk = 1; chunk < chunks; ++chunk)
+      value += partial[static_cast<size_t>(chunk)][static_cast<size_t>(i)];
+    result[i] = convert<T>(value);
+  }
+}
+
 void conv2d_kernel(KernelContext& ctx) {
   TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "conv2d", [&] { conv2d_typed<scalar_t>(ctx); });
 }
@@ -242,11 +312,17 @@ void conv_transpose2d_kernel(KernelContext& ctx) {
                        [&] { conv_transpose2d_typed<scalar_t>(ctx); });
 }
 
+void conv2d_weight_grad_kernel(KernelContext& ctx) {
+  TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "conv2d_weight_grad",
+                       [&] { conv2d_weight_grad_typed<scalar_t>(ctx); });
+}
+
 }  // namespace
 
 void register_cpu_conv_kernels(OpRegistry& r) {
   r.add_kernel("conv2d", DeviceType::CPU, conv2d_kernel, kFloatDTypes);
   r.add_kernel("conv_transpose2d", DeviceType::CPU, conv_transpose2d_kernel, kFloatDTypes);
+  r.add_kernel("conv2d_weight_grad", DeviceType::CPU, conv2d_weight_grad_kernel, kFloatDTypes);
   register_cpu_pool_kernels(r);
 }
 

@@ -1,8 +1,10 @@
 // max_pool2d and avg_pool2d over NCHW images of any layout: one task per (image, channel) plane,
 // each window clipped to the image (padding never wins a max; it counts in an average only with
-// count_include_pad). Max propagates NaN, as PyTorch does.
+// count_include_pad). Max propagates NaN, as PyTorch does. Their gradients: max_pool2d_grad
+// (scatter to each window's argmax), max_pool2d_gather (read at each argmax) and avg_pool2d_grad.
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "src/backends/cpu/parallel.hpp"
 #include "src/backends/cpu/pool.hpp"
@@ -14,6 +16,146 @@ namespace tenflowers::cpu {
 namespace {
 
 enum class PoolKind { Max, Average };
+
+// One window clipped to the image: rows [h_lo, h_hi), columns [w_lo, w_hi).
+struct Window {
+  int64_t h_lo, h_hi, w_lo, w_hi;
+};
+
+Window window_at(const conv::PoolParams2d& p, int64_t oh, int64_t ow, int64_t in_h, int64_t in_w) {
+  const int64_t h0 = oh * p.stride_h - p.pads.top;
+  const int64_t w0 = ow * p.stride_w - p.pads.left;
+  return {std::max<int64_t>(h0, 0), std::min(h0 + p.kernel_h, in_h), std::max<int64_t>(w0, 0),
+          std::min(w0 + p.kernel_w, in_w)};
+}
+
+// Whether v replaces the running maximum: strictly larger (the first of equal values wins) or
+// NaN, which propagates. max_pool2d and its gradients share it, so they agree on the argmax.
+template <class C>
+bool replaces_max(C v, C best) {
+  return v > best || std::isnan(v);
+}
+
+// The (row, column) of a window's maximum in a plane read with strides (sh, sw).
+template <class T>
+std::pair<int64_t, int64_t> window_argmax(const T* plane, int64_t sh, int64_t sw, const Window& w) {
+  using C = compute_t<T>;
+  C best = -std::numeric_limits<C>::infinity();
+  std::pair<int64_t, int64_t> at{w.h_lo, w.w_lo};
+  for (int64_t h = w.h_lo; h < w.h_hi; ++h) {
+    for (int64_t c = w.w_lo; c < w.w_hi; ++c) {
+      const C v = convert<C>(plane[h * sh + c * sw]);
+      if (replaces_max(v, best)) {
+        best = v;
+        at = {h, c};
+      }
+    }
+  }
+  return at;
+}
+
+// Tasks of about 32k window taps each, one (image, channel) plane at least.
+int64_t plane_grain(int64_t out_h, int64_t out_w, const conv::PoolParams2d& p) {
+  const int64_t plane_work = out_h * out_w * p.kernel_h * p.kernel_w;
+  return std::max<int64_t>(1, 32768 / std::max<int64_t>(plane_work, 1));
+}
+
+// Applies fn(plane, x_plane, y_plane) over the (image, channel) planes of an NCHW x and the
+// pool-shaped y (both of any layout), in parallel.
+template <class T, class U, class Fn>
+void for_planes(const Tensor& x, const Tensor& y, const conv::PoolParams2d& p, Fn&& fn) {
+  const int64_t channels = x.shape()[1];
+  const T* xs = static_cast<const T*>(x.data_ptr());
+  const U* ys = static_cast<const U*>(y.data_ptr());
+  parallel_for(0, x.shape()[0] * channels, plane_grain(y.shape()[2], y.shape()[3], p),
+               [&](int64_t first, int64_t last) {
+                 for (int64_t plane = first; plane < last; ++plane) {
+                   const int64_t n = plane / channels, c = plane % channels;
+                   fn(plane, xs + n * x.strides()[0] + c * x.strides()[1],
+                      ys + n * y.strides()[0] + c * y.strides()[1]);
+                 }
+               });
+}
+
+// max_pool2d_grad(x, dy): out (x's shape, contiguous) = dy scattered to each window's argmax.
+template <class T>
+void max_pool2d_grad_typed(KernelContext& ctx) {
+  using C = compute_t<T>;
+  const Tensor& x = ctx.inputs[0];
+  const Tensor& dy = ctx.inputs[1];
+  const conv::PoolParams2d p = conv::read_pool_params(ctx.attrs, "max_pool2d_grad");
+  const int64_t in_h = x.shape()[2], in_w = x.shape()[3];
+  const int64_t out_h = dy.shape()[2], out_w = dy.shape()[3];
+  const int64_t xh = x.strides()[2], xw = x.strides()[3];
+  const int64_t dh = dy.strides()[2], dw = dy.strides()[3];
+  T* result = static_cast<T*>(ctx.outputs[0].data_ptr());
+  for_planes<T, T>(x, dy, p, [&](int64_t plane, const T* src, const T* grad) {
+    std::vector<C> acc(static_cast<size_t>(in_h * in_w), C(0));
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      for (int64_t ow = 0; ow < out_w; ++ow) {
+        const auto [h, w] = window_argmax(src, xh, xw, window_at(p, oh, ow, in_h, in_w));
+        acc[static_cast<size_t>(h * in_w + w)] += convert<C>(grad[oh * dh + ow * dw]);
+      }
+    }
+    T* dst = result + plane * in_h * in_w;
+    for (int64_t i = 0; i < in_h * in_w; ++i) dst[i] = convert<T>(acc[static_cast<size_t>(i)]);
+  });
+}
+
+// max_pool2d_gather(x, g): out (the pool's shape, contiguous) = g at each window's argmax.
+template <class T>
+void max_pool2d_gather_typed(KernelContext& ctx) {
+  const Tensor& x = ctx.inputs[0];
+  const Tensor& g = ctx.inputs[1];
+  const Tensor& out = ctx.outputs[0];
+  const conv::PoolParams2d p = conv::read_pool_params(ctx.attrs, "max_pool2d_gather");
+  const int64_t in_h = x.shape()[2], in_w = x.shape()[3];
+  const int64_t out_h = out.shape()[2], out_w = out.shape()[3];
+  const int64_t xh = x.strides()[2], xw = x.strides()[3];
+  const int64_t gh = g.strides()[2], gw = g.strides()[3];
+  T* result = static_cast<T*>(out.data_ptr());
+  // x and g share their shape, so planes of g line up with those of x.
+  for_planes<T, T>(x, g, p, [&](int64_t plane, const T* src, const T* values) {
+    T* dst = result + plane * out_h * out_w;
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      for (int64_t ow = 0; ow < out_w; ++ow) {
+        const auto [h, w] = window_argmax(src, xh, xw, window_at(p, oh, ow, in_h, in_w));
+        dst[oh * out_w + ow] = values[h * gh + w * gw];
+      }
+    }
+  });
+}
+
+// avg_pool2d_grad(dy): out (N, C, input_size) = each window's dy / count added over the window.
+template <class T>
+void avg_pool2d_grad_typed(KernelContext& ctx) {
+  using C = compute_t<T>;
+  const Tensor& dy = ctx.inputs[0];
+  const Tensor& out = ctx.outputs[0];
+  const conv::PoolParams2d p = conv::read_pool_params(ctx.attrs, "avg_pool2d_grad");
+  const bool count_padding = ctx.attrs.get_bool("count_include_pad");
+  const int64_t in_h = out.shape()[2], in_w = out.shape()[3];
+  const int64_t out_h = dy.shape()[2], out_w = dy.shape()[3];
+  const int64_t dh = dy.strides()[2], dw = dy.strides()[3];
+  T* result = static_cast<T*>(out.data_ptr());
+  for_planes<T, T>(dy, dy, p, [&](int64_t plane, const T* grad, const T*) {
+    std::vector<C> acc(static_cast<size_t>(in_h * in_w), C(0));
+    for (int64_t oh = 0; oh < out_h; ++oh) {
+      for (int64_t ow = 0; ow < out_w; ++ow) {
+        const Window win = window_at(p, oh, ow, in_h, in_w);
+        const int64_t count =
+            count_padding ? p.kernel_h * p.kernel_w : (win.h_hi - win.h_lo) * (win.w_hi - win.w_lo);
+        const C share = convert<C>(grad[oh * dh + ow * dw]) / static_cast<C>(count);
+        for (int64_t h = win.h_lo; h < win.h_hi; ++h) {
+          for (int64_t w = win.w_lo; w < win.w_hi; ++w)
+            acc[static_cast<size_t>(h * in_w + w)] += share;
+        }
+      }
+    }
+    T* dst = result + plane * in_h * in_w;
+    for (int64_t i = 0; i < in_h * in_w; ++i) dst[i] = convert<T>(acc[static_cast<size_t>(i)]);
+  });
+}
 
 template <PoolKind kind, class T>
 void pool2d(KernelContext& ctx) {
@@ -28,28 +170,22 @@ void pool2d(KernelContext& ctx) {
   const int64_t sn = x.strides()[0], sc = x.strides()[1], sh = x.strides()[2], sw = x.strides()[3];
   const T* input = static_cast<const T*>(x.data_ptr());
   T* result = static_cast<T*>(out.data_ptr());
-  const int64_t plane_work = out_h * out_w * p.kernel_h * p.kernel_w;
-  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(plane_work, 1));
+  const int64_t grain = plane_grain(out_h, out_w, p);
 
   parallel_for(0, x.shape()[0] * channels, grain, [&](int64_t first, int64_t last) {
     for (int64_t plane = first; plane < last; ++plane) {
       const T* src = input + (plane / channels) * sn + (plane % channels) * sc;
       T* dst = result + plane * out_h * out_w;
       for (int64_t oh = 0; oh < out_h; ++oh) {
-        const int64_t h0 = oh * p.stride_h - p.pads.top;
-        const int64_t h_lo = std::max<int64_t>(h0, 0);
-        const int64_t h_hi = std::min(h0 + p.kernel_h, in_h);
         for (int64_t ow = 0; ow < out_w; ++ow) {
-          const int64_t w0 = ow * p.stride_w - p.pads.left;
-          const int64_t w_lo = std::max<int64_t>(w0, 0);
-          const int64_t w_hi = std::min(w0 + p.kernel_w, in_w);
+          const auto [h_lo, h_hi, w_lo, w_hi] = window_at(p, oh, ow, in_h, in_w);
           C acc = kind == PoolKind::Max ? -std::numeric_limits<C>::infinity() : C(0);
           for (int64_t h = h_lo; h < h_hi; ++h) {
             const T* row = src + h * sh;
             for (int64_t w = w_lo; w < w_hi; ++w) {
               const C v = convert<C>(row[w * sw]);
               if constexpr (kind == PoolKind::Max) {
-                if (v > acc || std::isnan(v)) acc = v;
+                if (replaces_max(v, acc)) acc = v;
               } else {
                 acc += v;
               }
@@ -78,11 +214,29 @@ void avg_pool2d_kernel(KernelContext& ctx) {
                        [&] { pool2d<PoolKind::Average, scalar_t>(ctx); });
 }
 
+void max_pool2d_grad_kernel(KernelContext& ctx) {
+  TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "max_pool2d_grad",
+                       [&] { max_pool2d_grad_typed<scalar_t>(ctx); });
+}
+
+void max_pool2d_gather_kernel(KernelContext& ctx) {
+  TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "max_pool2d_gather",
+                       [&] { max_pool2d_gather_typed<scalar_t>(ctx); });
+}
+
+void avg_pool2d_grad_kernel(KernelContext& ctx) {
+  TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "avg_pool2d_grad",
+                       [&] { avg_pool2d_grad_typed<scalar_t>(ctx); });
+}
+
 }  // namespace
 
 void register_cpu_pool_kernels(OpRegistry& r) {
   r.add_kernel("max_pool2d", DeviceType::CPU, max_pool2d_kernel, kFloatDTypes);
   r.add_kernel("avg_pool2d", DeviceType::CPU, avg_pool2d_kernel, kFloatDTypes);
+  r.add_kernel("max_pool2d_grad", DeviceType::CPU, max_pool2d_grad_kernel, kFloatDTypes);
+  r.add_kernel("max_pool2d_gather", DeviceType::CPU, max_pool2d_gather_kernel, kFloatDTypes);
+  r.add_kernel("avg_pool2d_grad", DeviceType::CPU, avg_pool2d_grad_kernel, kFloatDTypes);
 }
 
 }  // namespace tenflowers::cpu

@@ -300,7 +300,6 @@ void check_strided_window(const Dims& base, const Dims& shape, const Dims& strid
     }
   }
 }
-}
 
 std::vector<Tensor> as_strided_view(std::span<const Tensor> in, const Attrs& attrs) {
   const Tensor x = in[0].contiguous();
