@@ -151,7 +151,8 @@ std::vector<Tensor> GradientTape::backward(const std::vector<Tensor>& targets,
   // Tensors that depend on a source: only they receive gradients.
   std::unordered_set<uint64_t> reaches;
   for (const Tensor& s : sources) {
-    if (carries_gradient(s)) reaches.insert(s.id());
+    // Only watched tensors (or results of recorded ops) are sources, as in TensorFlow.
+    if (carries_gradient(s) && tracked_.count(s.id())) reaches.insert(s.id());
   }
   std::vector<bool> node_reaches(nodes_.size(), false);
   for (size_t n = 0; n < nodes_.size(); ++n) {

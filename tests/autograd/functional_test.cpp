@@ -87,11 +87,11 @@ TEST(HigherOrder, HessianOfSoftmaxCrossEntropyOfMatmul) {
   Rng rng = Rng::for_test();
   const Tensor inputs = tf::testing::random_tensor(rng, {5, 3}, DType::F64, -1, 1);
   const Tensor labels =
-      tf::one_hot(Tensor::from_vec(std::vector<int64_t>{0, 2, 1, 1, 0}, {5}), 2, DType::F64);
-  auto loss = [&](const Tensor& w) {  // w: [3, 2]
+      tf::one_hot(Tensor::from_vec(std::vector<int64_t>{0, 2, 1, 1, 0}, {5}), 3, DType::F64);
+  auto loss = [&](const Tensor& w) {  // w: [3, 3]
     return -tf::sum(labels * tf::log_softmax(tf::matmul(inputs, w), -1)) / 5.0;
   };
-  Tensor w = tf::testing::random_tensor(rng, {3, 2}, DType::F64, -1, 1);
+  Tensor w = tf::testing::random_tensor(rng, {3, 3}, DType::F64, -1, 1);
   EXPECT_CLOSE_TO_REF(tf::hessian(loss, w), fd_hessian(loss, w), kSecondDifference);
 }
 

@@ -488,8 +488,8 @@ void check_max_pool2d_grad(Rng& rng, Device device, bool gather) {
         EXPECT_EQ(out.dtype(), dtype);
         // Overlapping windows may add several gradients at one position.
         const int64_t overlap = ((c.kh + c.sh - 1) / c.sh) * ((c.kw + c.sw - 1) / c.sw);
-        EXPECT_CLOSE_TO_REF(out, expected,
-                            gather ? Tolerance{0, 0} : sum_tolerance(dtype, overlap, overlap));
+        const Tolerance tol = gather ? Tolerance{0, 0} : sum_tolerance(dtype, overlap, overlap);
+        EXPECT_CLOSE_TO_REF(out, expected, tol);
       }
     }
   }
