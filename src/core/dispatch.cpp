@@ -185,7 +185,9 @@ HiddenFrom::HiddenFrom(const DispatchHook* hook) : saved_(t_hooks.visible) {
     hooks.visible = std::min(hooks.visible, static_cast<size_t>(it - hooks.stack.begin()));
   }
 }
-HiddenFrom::~HiddenFrom() { t_hooks.visible = saved_; }
+HiddenFrom::~HiddenFrom() {
+  t_hooks.visible = saved_;
+}
 
 void add_global_hook(DispatchHook* hook) {
   std::lock_guard lock(g_global_mutex);

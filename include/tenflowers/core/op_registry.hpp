@@ -97,9 +97,9 @@ struct OpDef {
   bool is_view = false;  // direct returns tensors sharing input 0's storage
   GradFn grad;
   JvpFn jvp;
-  bool differentiable = true;  // false: asking for a gradient through it is an error
+  bool differentiable = true;               // false: asking for a gradient through it is an error
   uint32_t non_differentiable_outputs = 0;  // bit i set: output i carries no gradient (indices)
-  std::string onnx;            // ONNX op type, empty when the exporter has no mapping
+  std::string onnx;                         // ONNX op type, empty when the exporter has no mapping
   std::array<KernelEntry, kNumDeviceTypes> kernels{};
 
   const KernelEntry& kernel(DeviceType t) const { return kernels[static_cast<int>(t)]; }
