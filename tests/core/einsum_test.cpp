@@ -48,12 +48,18 @@ struct Case {
 TEST(Einsum, MatchesDirectSummationOnRandomInputs) {
   tf::testing::Rng rng = tf::testing::Rng::for_test();
   const std::vector<Case> cases = {
-      {"ij,jk->ik", {"ij", "jk"}, "ik"},       {"bij,bjk->bik", {"bij", "bjk"}, "bik"},
-      {"i,i->", {"i", "i"}, ""},               {"i,j->ij", {"i", "j"}, "ij"},
-      {"ij->ji", {"ij"}, "ji"},                {"ii->", {"ii"}, ""},
-      {"ii->i", {"ii"}, "i"},                  {"ij->", {"ij"}, ""},
-      {"ijk,ikl->jl", {"ijk", "ikl"}, "jl"},   {"ij,jk,kl->il", {"ij", "jk", "kl"}, "il"},
-      {"ij,jk", {"ij", "jk"}, "ik"},           {"bhqd,bhkd->bhqk", {"bhqd", "bhkd"}, "bhqk"},
+      {"ij,jk->ik", {"ij", "jk"}, "ik"},
+      {"bij,bjk->bik", {"bij", "bjk"}, "bik"},
+      {"i,i->", {"i", "i"}, ""},
+      {"i,j->ij", {"i", "j"}, "ij"},
+      {"ij->ji", {"ij"}, "ji"},
+      {"ii->", {"ii"}, ""},
+      {"ii->i", {"ii"}, "i"},
+      {"ij->", {"ij"}, ""},
+      {"ijk,ikl->jl", {"ijk", "ikl"}, "jl"},
+      {"ij,jk,kl->il", {"ij", "jk", "kl"}, "il"},
+      {"ij,jk", {"ij", "jk"}, "ik"},
+      {"bhqd,bhkd->bhqk", {"bhqd", "bhkd"}, "bhqk"},
       {"ij,ij->i", {"ij", "ij"}, "i"},
   };
   for (const Case& c : cases) {
@@ -71,7 +77,8 @@ TEST(Einsum, MatchesDirectSummationOnRandomInputs) {
       refs.push_back(tf::testing::to_ref(operands.back()));
     }
     SCOPED_TRACE(c.equation);
-    EXPECT_CLOSE_TO_REF(tf::einsum(c.equation, operands), einsum_oracle(c.terms, c.output, refs, extents),
+    EXPECT_CLOSE_TO_REF(tf::einsum(c.equation, operands),
+                        einsum_oracle(c.terms, c.output, refs, extents),
                         tf::testing::tolerance_for(DType::F64));
   }
 }

@@ -98,9 +98,9 @@ struct OpDef {
   GradFn grad;
   JvpFn jvp;
   bool differentiable = true;   // false: asking for a gradient through it is an error
-  bool stops_gradient = false;  // true: gradients and tangents stop here silently (stop_gradient)
+  bool stops_gradient = false;  // true: gradients and tangents stop here (stop_gradient)
   uint32_t non_differentiable_outputs = 0;  // bit i set: output i carries no gradient (indices)
-  std::string onnx;             // ONNX op type, empty when the exporter has no mapping
+  std::string onnx;                         // ONNX op type, empty when the exporter has no mapping
   std::array<KernelEntry, kNumDeviceTypes> kernels{};
 
   const KernelEntry& kernel(DeviceType t) const { return kernels[static_cast<int>(t)]; }

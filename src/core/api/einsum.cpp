@@ -16,7 +16,9 @@ struct Term {
   std::string letters;  // one letter per axis, no repeats
 };
 
-bool is_label(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_label(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 // Resolves repeated letters (diagonals) and sums letters no one else needs.
 Term prepare(Tensor t, std::string letters, const std::string& needed_elsewhere) {
@@ -24,8 +26,8 @@ Term prepare(Tensor t, std::string letters, const std::string& needed_elsewhere)
     const size_t j = letters.find(letters[i], i + 1);
     if (j == std::string::npos) continue;
     TF_CHECK(t.size(static_cast<int64_t>(i)) == t.size(static_cast<int64_t>(j)), ShapeError,
-             "einsum: letter '", letters[i], "' labels axes of extents ", t.size(static_cast<int64_t>(i)),
-             " and ", t.size(static_cast<int64_t>(j)));
+             "einsum: letter '", letters[i], "' labels axes of extents ",
+             t.size(static_cast<int64_t>(i)), " and ", t.size(static_cast<int64_t>(j)));
     // diagonal() moves the merged axis last.
     t = t.diagonal(0, static_cast<int64_t>(i), static_cast<int64_t>(j));
     const char label = letters[i];
@@ -81,7 +83,8 @@ Term contract(const Term& a, const Term& b, const std::string& keep) {
   Tensor lhs = permuted_to(a, batch + a_only + reduced).reshape({nb, m, k});
   Tensor rhs = permuted_to(b, batch + reduced + b_only).reshape({nb, k, n});
   Dims shape;
-  for (char c : batch + a_only) shape.push_back(a.tensor.size(static_cast<int64_t>(a.letters.find(c))));
+  for (char c : batch + a_only)
+    shape.push_back(a.tensor.size(static_cast<int64_t>(a.letters.find(c))));
   for (char c : b_only) shape.push_back(b.tensor.size(static_cast<int64_t>(b.letters.find(c))));
   return {matmul(lhs, rhs).reshape(shape), batch + a_only + b_only};
 }
@@ -109,13 +112,14 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   std::map<char, int> counts;
   for (size_t i = 0; i < inputs.size(); ++i) {
     for (char c : inputs[i]) {
-      TF_CHECK(is_label(c), InvalidArgument, "einsum: invalid character '", c, "' in '", equation, "'");
+      TF_CHECK(is_label(c), InvalidArgument, "einsum: invalid character '", c, "' in '", equation,
+               "'");
       ++counts[c];
     }
     TF_CHECK(operands[i].defined(), InvalidArgument, "einsum: operand ", i, " is undefined");
-    TF_CHECK(static_cast<int64_t>(inputs[i].size()) == operands[i].rank(), ShapeError, "einsum: term '",
-             inputs[i], "' has ", inputs[i].size(), " letters but operand ", i, " has rank ",
-             operands[i].rank());
+    TF_CHECK(static_cast<int64_t>(inputs[i].size()) == operands[i].rank(), ShapeError,
+             "einsum: term '", inputs[i], "' has ", inputs[i].size(), " letters but operand ", i,
+             " has rank ", operands[i].rank());
   }
   std::string output;
   if (arrow == std::string::npos) {  // NumPy's implicit output: letters seen once, sorted
