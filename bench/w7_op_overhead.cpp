@@ -18,9 +18,9 @@ void W7_AddChain_NoTape(benchmark::State& state) {
     benchmark::DoNotOptimize(x);
   }
   state.SetItemsProcessed(state.iterations() * kChain);
-  state.counters["us_per_op"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kChain * 1e-6,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["us_per_op"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kChain * 1e-6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void W7_AddChain_Tape(benchmark::State& state) {
@@ -33,9 +33,9 @@ void W7_AddChain_Tape(benchmark::State& state) {
     for (int i = 0; i < kChain; ++i) y = y + one;
     benchmark::DoNotOptimize(y);
   }
-  state.counters["us_per_op"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kChain * 1e-6,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["us_per_op"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kChain * 1e-6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void W7_AddChain_TapeAndBackward(benchmark::State& state) {
@@ -48,9 +48,9 @@ void W7_AddChain_TapeAndBackward(benchmark::State& state) {
     for (int i = 0; i < kChain; ++i) y = y + one;
     benchmark::DoNotOptimize(tape.gradient(y, x));
   }
-  state.counters["us_per_op"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kChain * 1e-6,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["us_per_op"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kChain * 1e-6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 }  // namespace

@@ -222,26 +222,30 @@ Attrs avg_pool_attrs(const Attrs& attrs) {
 }
 
 // The gradient of conv2d(x, w) in x, for an x of spatial size in_h x in_w: the transposed
-// convolution of dy, with output_padding restoring the rows no window reached. Rows beyond what
-// output_padding may express (dy covering fewer windows than fit) are zero padding.
+// convolution of dy cropped to x's rows. The top crop is the top padding; the bottom crop is
+// whatever the windows of dy reach beyond x (never the bottom padding alone, since dy may cover
+// fewer windows than fit, as in conv_transpose2d's gradient). Rows no window reached are zeros.
 Tensor conv2d_input_grad(const Tensor& dy, const Tensor& w, const Attrs& attrs, int64_t in_h,
                          int64_t in_w) {
   const conv::ConvParams2d p = conv::read_conv_params(attrs, "conv2d", false);
-  auto extra = [](int64_t in, int64_t out, int64_t pads, int64_t kernel, int64_t stride,
-                  int64_t dilation) {
-    return in - ((out - 1) * stride - pads + dilation * (kernel - 1) + 1);
+  // Extent of the padded input that dy's windows cover, and the part of it below x.
+  auto reach = [](int64_t out, int64_t kernel, int64_t stride, int64_t dilation) {
+    return (out - 1) * stride + dilation * (kernel - 1) + 1;
   };
-  const int64_t extra_h =
-      extra(in_h, dy.size(2), p.pads.top + p.pads.bottom, w.size(2), p.stride_h, p.dilation_h);
-  const int64_t extra_w =
-      extra(in_w, dy.size(3), p.pads.left + p.pads.right, w.size(3), p.stride_w, p.dilation_w);
-  const int64_t op_h = std::min(extra_h, std::max(p.stride_h, p.dilation_h) - 1);
-  const int64_t op_w = std::min(extra_w, std::max(p.stride_w, p.dilation_w) - 1);
+  const int64_t reach_h = reach(dy.size(2), w.size(2), p.stride_h, p.dilation_h);
+  const int64_t reach_w = reach(dy.size(3), w.size(3), p.stride_w, p.dilation_w);
+  const int64_t rows = std::min(in_h, reach_h - p.pads.top);
+  const int64_t cols = std::min(in_w, reach_w - p.pads.left);
+  if (rows <= 0 || cols <= 0) {
+    return zeros({dy.size(0), w.size(1) * p.groups, in_h, in_w}, dy.dtype(), dy.device());
+  }
   Attrs t = conv_attrs(attrs);
-  t.set("output_padding", std::vector<int64_t>{op_h, op_w});
+  t.set("pads", std::vector<int64_t>{p.pads.top, p.pads.left, reach_h - p.pads.top - rows,
+                                     reach_w - p.pads.left - cols});
+  t.set("output_padding", std::vector<int64_t>{0, 0});
   Tensor dx = dispatch1(TF_OP("conv_transpose2d"), {dy, w}, t);
-  if (op_h == extra_h && op_w == extra_w) return dx;
-  return pad(dx, {0, 0, 0, 0, 0, extra_h - op_h, 0, extra_w - op_w});
+  if (rows == in_h && cols == in_w) return dx;
+  return pad(dx, {0, 0, 0, 0, 0, in_h - rows, 0, in_w - cols});
 }
 
 Tensor conv2d_weight_grad(const Tensor& x, const Tensor& dy, const Dims& weight_shape,

@@ -41,8 +41,12 @@ void register_copy_ops(OpRegistry& r) {
       .onnx("Cast");
   r.def("to_device")
       .direct(to_device)
-      .grad([](const GradContext& c) { return std::vector{c.output_grads[0].to(c.inputs[0].device())}; })
-      .jvp([](const JvpContext& c) { return std::vector{c.input_tangents[0].to(c.outputs[0].device())}; });
+      .grad([](const GradContext& c) {
+        return std::vector{c.output_grads[0].to(c.inputs[0].device())};
+      })
+      .jvp([](const JvpContext& c) {
+        return std::vector{c.input_tangents[0].to(c.outputs[0].device())};
+      });
 }
 
 }  // namespace tenflowers
