@@ -17,6 +17,7 @@
 #include "tenflowers/core/parallel.hpp"
 #include "tenflowers/core/random.hpp"
 #include "tenflowers/core/tensor.hpp"
+#include "tenflowers/io/file.hpp"
 
 namespace tenflowers {
 
