@@ -111,13 +111,12 @@ class Dataset {
   Dataset repeat(int64_t count = -1) const;
 
   // ---- passes and size -----------------------------------------------------------------------
-  // A fresh pass; for range-for keep it in a variable:
-  // `auto pass = ds.iterator(); for (const Element& e : pass) ...`.
+  // A fresh pass: `while (auto e = pass.next())` or `for (const Element& e : ds.iterator())`.
   Iterator iterator() const;
   // The number of elements of a pass, kInfiniteCardinality or kUnknownCardinality.
   int64_t cardinality() const;
 
-  explicit Dataset(std::shared_ptr<const detail::Node> node);
+  explicit Dataset(std::shared_ptr<const detail::Node> node);  // used by the stages
 
  private:
   std::shared_ptr<const detail::Node> node_;
