@@ -154,7 +154,7 @@ TEST(Dataset, ParallelMapDeliversErrorsInPlaceWithTheirType) {
 }
 
 TEST(Dataset, ParallelMapWorkersCapTheirKernelThreads) {
-  const int threads = 8, calls = 3;
+  const int threads = 8, calls = 3, previous = get_num_threads();
   set_num_threads(threads);
   std::atomic<int> seen_max{0};
   const Dataset ds = Dataset::range(16).map(
@@ -169,6 +169,7 @@ TEST(Dataset, ParallelMapWorkersCapTheirKernelThreads) {
   EXPECT_EQ(drain(ds).size(), 16u);
   EXPECT_EQ(seen_max.load(), threads / calls);
   EXPECT_EQ(get_num_threads(), threads);  // the consumer's thread is not capped
+  set_num_threads(previous);
 }
 
 TEST(Dataset, ShuffleIsADeterministicPermutationThatChangesEachPass) {

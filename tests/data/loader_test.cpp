@@ -117,6 +117,7 @@ TEST(DataLoader, BatchesAreIdenticalForAnyWorkerCount) {
 TEST(DataLoader, ThreadLimitScopeNestsAndRestores) {
   // Loader workers share their pool with parallel map, whose test observes the cap from inside
   // a worker; here the scope's own rules.
+  const int previous = get_num_threads();
   set_num_threads(6);
   {
     const ThreadLimitScope limit(2);
@@ -133,6 +134,7 @@ TEST(DataLoader, ThreadLimitScopeNestsAndRestores) {
   }
   EXPECT_EQ(get_num_threads(), 6);
   EXPECT_THROW(ThreadLimitScope(0), InvalidArgument);
+  set_num_threads(previous);
 }
 
 TEST(DataLoader, EarlyStopJoinsWorkers) {

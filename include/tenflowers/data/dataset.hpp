@@ -88,9 +88,9 @@ class Dataset {
 
   // ---- transformations (each returns a new dataset; this one is unchanged) ------------------
   Dataset map(MapFn fn) const;
-  // fn runs on num_parallel_calls worker threads, at most that many elements in flight; the
-  // output order is the input order. Each worker caps its kernels' thread count at
-  // get_num_threads() / num_parallel_calls (ThreadLimitScope).
+  // fn runs on num_parallel_calls worker threads (so it must be safe to call concurrently), at
+  // most that many elements in flight; the output order is the input order. Each worker caps its
+  // kernels' thread count at get_num_threads() / num_parallel_calls (ThreadLimitScope).
   Dataset map(MapFn fn, int num_parallel_calls) const;
   Dataset filter(Predicate predicate) const;
   // tf.data's buffered shuffle: a buffer of buffer_size elements, each output drawn uniformly
