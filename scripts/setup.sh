@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libopenblas-dev libsleef-dev libgtest-dev libgmock-dev
-          libbenchmark-dev dataset-fashion-mnist python3 python3-venv python3-pip)
+          libbenchmark-dev zlib1g-dev libzip-dev dataset-fashion-mnist python3 python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

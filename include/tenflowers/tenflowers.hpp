@@ -17,6 +17,10 @@
 #include "tenflowers/core/parallel.hpp"
 #include "tenflowers/core/random.hpp"
 #include "tenflowers/core/tensor.hpp"
+#include "tenflowers/data/dataset.hpp"
+#include "tenflowers/data/loader.hpp"
+#include "tenflowers/data/readers.hpp"
+#include "tenflowers/data/synthetic.hpp"
 #include "tenflowers/io/file.hpp"
 
 namespace tenflowers {

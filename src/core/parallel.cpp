@@ -1,5 +1,6 @@
 #include "tenflowers/core/parallel.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -11,6 +12,7 @@ namespace tenflowers {
 namespace {
 std::atomic<int> g_threads{0};
 std::mutex g_listener_mutex;
+thread_local int t_thread_limit = 0;  // 0: no cap on this thread
 std::vector<std::function<void(int)>>& listeners() {
   static std::vector<std::function<void(int)>> list;
   return list;
@@ -26,14 +28,26 @@ void set_num_threads(int threads) {
 }
 
 int get_num_threads() {
-  const int n = g_threads.load();
-  return n > 0 ? n : std::max(1u, std::thread::hardware_concurrency());
+  const int global = g_threads.load();
+  const int n =
+      global > 0 ? global : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return t_thread_limit > 0 ? std::min(n, t_thread_limit) : n;
 }
 
 void on_num_threads_changed(std::function<void(int)> listener) {
   std::lock_guard lock(g_listener_mutex);
   listener(get_num_threads());
   listeners().push_back(std::move(listener));
+}
+
+ThreadLimitScope::ThreadLimitScope(int threads) : previous_(t_thread_limit) {
+  TF_CHECK(threads >= 1, InvalidArgument, "ThreadLimitScope: expected at least 1 thread, got ",
+           threads);
+  t_thread_limit = previous_ > 0 ? std::min(previous_, threads) : threads;
+}
+
+ThreadLimitScope::~ThreadLimitScope() {
+  t_thread_limit = previous_;
 }
 
 }  // namespace tenflowers
