@@ -22,6 +22,18 @@
 #include "tenflowers/data/readers.hpp"
 #include "tenflowers/data/synthetic.hpp"
 #include "tenflowers/io/file.hpp"
+#include "tenflowers/nn/activations.hpp"
+#include "tenflowers/nn/callbacks.hpp"
+#include "tenflowers/nn/functional.hpp"
+#include "tenflowers/nn/initializers.hpp"
+#include "tenflowers/nn/layer.hpp"
+#include "tenflowers/nn/layers/attention.hpp"
+#include "tenflowers/nn/layers/conv.hpp"
+#include "tenflowers/nn/layers/core.hpp"
+#include "tenflowers/nn/layers/normalization.hpp"
+#include "tenflowers/nn/layers/recurrent.hpp"
+#include "tenflowers/nn/logs.hpp"
+#include "tenflowers/nn/model.hpp"
 
 namespace tenflowers {
 
