@@ -18,6 +18,9 @@
 #include "tenflowers/core/random.hpp"
 #include "tenflowers/core/tensor.hpp"
 #include "tenflowers/io/file.hpp"
+#include "tenflowers/nn/lr_schedule.hpp"
+#include "tenflowers/nn/optimizer.hpp"
+#include "tenflowers/nn/optimizers.hpp"
 
 namespace tenflowers {
 
