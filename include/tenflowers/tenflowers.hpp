@@ -33,7 +33,10 @@
 #include "tenflowers/nn/layers/normalization.hpp"
 #include "tenflowers/nn/layers/recurrent.hpp"
 #include "tenflowers/nn/logs.hpp"
+#include "tenflowers/nn/lr_schedule.hpp"
 #include "tenflowers/nn/model.hpp"
+#include "tenflowers/nn/optimizer.hpp"
+#include "tenflowers/nn/optimizers.hpp"
 
 namespace tenflowers {
 

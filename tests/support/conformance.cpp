@@ -22,6 +22,7 @@ CheckRegistry& conformance_checks() {
     register_conv_checks(*r);
     register_index_checks(*r);
     register_shape_checks(*r);
+    register_optimizer_checks(*r);
     return r;
   }();
   return *instance;

@@ -15,5 +15,6 @@ void register_cpu_linalg_kernels(OpRegistry& r);     // linalg.cpp
 void register_cpu_conv_kernels(OpRegistry& r);       // conv.cpp
 void register_cpu_index_kernels(OpRegistry& r);      // index.cpp
 void register_cpu_shape_kernels(OpRegistry& r);      // shape.cpp
+void register_cpu_optimizer_kernels(OpRegistry& r);  // optimizer.cpp
 
 }  // namespace tenflowers::cpu

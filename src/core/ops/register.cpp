@@ -13,6 +13,7 @@ void register_core_ops(OpRegistry& r) {
   register_conv_ops(r);
   register_index_ops(r);
   register_shape_ops(r);
+  register_optimizer_ops(r);
 }
 
 }  // namespace tenflowers
