@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libopenblas-dev libsleef-dev libgtest-dev libgmock-dev
-          libbenchmark-dev dataset-fashion-mnist python3 python3-venv python3-pip)
+          libbenchmark-dev nlohmann-json3-dev dataset-fashion-mnist python3 python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +21,6 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy" 2>/dev/null; then
+if ! .venv/bin/python -c "import numpy, safetensors" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
