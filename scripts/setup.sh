@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything tenflowers needs on a fresh Debian 12 machine: Debian packages for the C++
-# build and the data, and a Python venv (.venv) from PyPI for the NumPy oracle in the tests.
+# build and the data, and a Python venv (.venv) from PyPI for the NumPy and safetensors oracles
+# in the tests.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -18,6 +18,9 @@
 #include "tenflowers/core/random.hpp"
 #include "tenflowers/core/tensor.hpp"
 #include "tenflowers/io/file.hpp"
+#include "tenflowers/io/safetensors.hpp"
+#include "tenflowers/nn/losses.hpp"
+#include "tenflowers/nn/metrics.hpp"
 
 namespace tenflowers {
 
