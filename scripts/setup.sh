@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything tenflowers needs on a fresh Debian 12 machine: Debian packages for the C++
-# build and the data, and a Python venv (.venv) from PyPI for the NumPy oracle in the tests.
+# build and the data, and a Python venv (.venv) from PyPI for the NumPy and safetensors oracles
+# in the tests.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build pkg-config libopenblas-dev libsleef-dev libgtest-dev libgmock-dev
-          libbenchmark-dev zlib1g-dev libzip-dev dataset-fashion-mnist python3 python3-venv python3-pip)
+          libbenchmark-dev zlib1g-dev libzip-dev nlohmann-json3-dev dataset-fashion-mnist python3 python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -21,6 +22,6 @@ fi
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import numpy" 2>/dev/null; then
+if ! .venv/bin/python -c "import numpy, safetensors" 2>/dev/null; then
   .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
 fi
