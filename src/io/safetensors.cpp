@@ -365,7 +365,12 @@ SafetensorsContents load_safetensors(const std::filesystem::path& path) {
 
 void load_into(const std::filesystem::path& path, std::span<std::pair<std::string, Tensor>> targets,
                bool strict) {
-  SafetensorsContents contents = load_safetensors(path);
+  load_into(load_safetensors(path), targets, strict, path.string());
+}
+
+void load_into(const SafetensorsContents& contents,
+               std::span<std::pair<std::string, Tensor>> targets, bool strict,
+               const std::string& source_name) {
   std::unordered_map<std::string_view, const Tensor*> in_file;
   for (const auto& [name, tensor] : contents.tensors) in_file.emplace(name, &tensor);
 
@@ -406,7 +411,7 @@ void load_into(const std::filesystem::path& path, std::span<std::pair<std::strin
   }
   if (!problems.empty()) {
     std::ostringstream message;
-    message << "load_into '" << path.string() << "': " << problems.size()
+    message << "load_into '" << source_name << "': " << problems.size()
             << " problem(s), nothing was loaded:";
     for (const std::string& p : problems) message << "\n  " << p;
     throw InvalidArgument(message.str());

@@ -31,9 +31,9 @@ std::filesystem::path scratch(const std::string& name) {
 }
 
 std::shared_ptr<nn::Sequential> small_mlp(int64_t classes) {
-  return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
-      make_shared<nn::Dense>(32, nn::DenseOptions{.activation = "relu"}),
-      make_shared<nn::Dense>(classes)});
+  return make_shared<nn::Sequential>(
+      std::vector<nn::LayerPtr>{make_shared<nn::Dense>(32, nn::DenseOptions{.activation = "relu"}),
+                                make_shared<nn::Dense>(classes)});
 }
 
 void compile_for_classes(nn::Model& model, double lr = 1e-2) {
@@ -47,9 +47,11 @@ TEST(Training, LossFallsAndAccuracyRisesOnFashionMnist) {
   if (!std::filesystem::exists(dir)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   manual_seed(3);
   const data::MnistLikeData d = data::load_fashion_mnist(dir);
-  const Tensor x = (d.train.images.narrow(0, 0, 3000).cast(DType::F32) * (1.0 / 255)).reshape({3000, 784});
+  const Tensor x =
+      (d.train.images.narrow(0, 0, 3000).cast(DType::F32) * (1.0 / 255)).reshape({3000, 784});
   const Tensor y = d.train.labels.narrow(0, 0, 3000);
-  const Tensor tx = (d.test.images.narrow(0, 0, 1000).cast(DType::F32) * (1.0 / 255)).reshape({1000, 784});
+  const Tensor tx =
+      (d.test.images.narrow(0, 0, 1000).cast(DType::F32) * (1.0 / 255)).reshape({1000, 784});
   const Tensor ty = d.test.labels.narrow(0, 0, 1000);
   auto model = small_mlp(10);
   compile_for_classes(*model, 3e-3);
@@ -101,17 +103,20 @@ TEST(Functional, TwoInputsAndTwoOutputsRunTheRecordedGraph) {
   const nn::SymbolicTensor out_a = nn::apply(head_a, h1), out_b = nn::apply(head_b, h2);
   nn::FunctionalModel model({in1, in2}, {out_a, out_b});
   Rng rng = Rng::for_test();
-  const Tensor x1 = random_tensor(rng, {4, 3}, DType::F32), x2 = random_tensor(rng, {4, 3}, DType::F32);
+  const Tensor x1 = random_tensor(rng, {4, 3}, DType::F32),
+               x2 = random_tensor(rng, {4, 3}, DType::F32);
   const std::vector<Tensor> out = model.call_outputs({x1, x2});
   ASSERT_EQ(out.size(), 2u);
   EXPECT_TRUE(allclose(out[0], (*head_a)((*shared)(x1)), 0, 0));
   EXPECT_TRUE(allclose(out[1], (*head_b)((*shared)(x2)), 0, 0));
   EXPECT_EQ(model.trainable_variables().size(), 6u);  // the shared layer counts once
 
-  model.compile(make_shared<nn::SGD>(nn::SGDOptions{.learning_rate = 0.1}),
-                std::vector<std::shared_ptr<nn::Loss>>{make_shared<nn::losses::MeanSquaredError>(),
-                                                       make_shared<nn::losses::MeanSquaredError>()});
-  const Tensor ya = random_tensor(rng, {4, 2}, DType::F32), yb = random_tensor(rng, {4, 1}, DType::F32);
+  model.compile(
+      make_shared<nn::SGD>(nn::SGDOptions{.learning_rate = 0.1}),
+      std::vector<std::shared_ptr<nn::Loss>>{make_shared<nn::losses::MeanSquaredError>(),
+                                             make_shared<nn::losses::MeanSquaredError>()});
+  const Tensor ya = random_tensor(rng, {4, 2}, DType::F32),
+               yb = random_tensor(rng, {4, 1}, DType::F32);
   const double before = model.evaluate({x1, x2}, {ya, yb}).at("loss");
   model.fit({x1, x2}, {ya, yb}, {.epochs = 20, .batch_size = 4, .verbose = 0});
   EXPECT_LT(model.evaluate({x1, x2}, {ya, yb}).at("loss"), before);
@@ -125,7 +130,8 @@ TEST(Checkpoints, ResumingGivesTheSameStepsAsTrainingOnAndMismatchesAreListed) {
   const auto dir = scratch("resume");
   auto model = small_mlp(3);
   compile_for_classes(*model);
-  model->fit(blobs.features, blobs.labels, {.epochs = 2, .batch_size = 32, .shuffle = false, .verbose = 0});
+  model->fit(blobs.features, blobs.labels,
+             {.epochs = 2, .batch_size = 32, .shuffle = false, .verbose = 0});
   model->save_weights(dir / "ckpt.safetensors");
 
   auto resumed = small_mlp(3);  // a fresh instance: other variable names, same paths
@@ -133,14 +139,16 @@ TEST(Checkpoints, ResumingGivesTheSameStepsAsTrainingOnAndMismatchesAreListed) {
   resumed->build_for({Dims{4}});
   resumed->load_weights(dir / "ckpt.safetensors");
   EXPECT_EQ(resumed->optimizer().iterations(), model->optimizer().iterations());
-  model->fit(blobs.features, blobs.labels, {.epochs = 1, .batch_size = 32, .shuffle = false, .verbose = 0});
-  resumed->fit(blobs.features, blobs.labels, {.epochs = 1, .batch_size = 32, .shuffle = false, .verbose = 0});
+  model->fit(blobs.features, blobs.labels,
+             {.epochs = 1, .batch_size = 32, .shuffle = false, .verbose = 0});
+  resumed->fit(blobs.features, blobs.labels,
+               {.epochs = 1, .batch_size = 32, .shuffle = false, .verbose = 0});
   for (size_t i = 0; i < model->variables().size(); ++i) {
     EXPECT_TRUE(allclose(model->variables()[i].handle(), resumed->variables()[i].handle(), 0, 0));
   }
 
-  auto other = make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
-      make_shared<nn::Dense>(16), make_shared<nn::Dense>(3)});
+  auto other = make_shared<nn::Sequential>(
+      std::vector<nn::LayerPtr>{make_shared<nn::Dense>(16), make_shared<nn::Dense>(3)});
   other->build_for({Dims{4}});
   try {
     other->load_weights(dir / "ckpt.safetensors");
@@ -170,10 +178,13 @@ TEST(Callbacks, EarlyStoppingCsvLoggerCheckpointsAndSchedulerDoTheirJobs) {
   auto stop = make_shared<nn::EarlyStopping>(nn::EarlyStoppingOptions{.patience = 2});
   auto csv = make_shared<nn::CSVLogger>(dir / "log.csv");
   auto ckpt = make_shared<nn::ModelCheckpoint>((dir / "w{epoch}.safetensors").string());
-  const nn::History h = model->fit(
-      blobs.features, blobs.labels,
-      {.epochs = 10, .batch_size = 16, .validation_x = {blobs.features},
-       .validation_y = {blobs.labels}, .callbacks = {scheduler, stop, csv, ckpt}, .verbose = 0});
+  const nn::History h = model->fit(blobs.features, blobs.labels,
+                                   {.epochs = 10,
+                                    .batch_size = 16,
+                                    .validation_x = {blobs.features},
+                                    .validation_y = {blobs.labels},
+                                    .callbacks = {scheduler, stop, csv, ckpt},
+                                    .verbose = 0});
   EXPECT_EQ(h["loss"].size(), 4u);  // epoch 1 sets the best, 2-4 do not improve: stop after 4
   EXPECT_EQ(stop->stopped_epoch(), std::optional<int64_t>(3));
   EXPECT_EQ(h["learning_rate"][0], 0.0);
@@ -198,8 +209,10 @@ TEST(Callbacks, ProgressBarDrawsOnATerminalAndWritesLinesOtherwise) {
     compile_for_classes(*model);
     std::ostringstream out;
     model->fit(blobs.features, blobs.labels,
-               {.epochs = 2, .batch_size = 16,
-                .callbacks = {make_shared<nn::ProgressBar>(out, terminal)}, .verbose = 0});
+               {.epochs = 2,
+                .batch_size = 16,
+                .callbacks = {make_shared<nn::ProgressBar>(out, terminal)},
+                .verbose = 0});
     const std::string text = out.str();
     EXPECT_NE(text.find("Epoch 2/2"), std::string::npos) << text;
     EXPECT_NE(text.find("4/4"), std::string::npos) << text;

@@ -185,7 +185,8 @@ std::shared_ptr<nn::Sequential> make_model(const Args& args, int64_t classes) {
         make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
         make_shared<nn::Dense>(classes)});
   }
-  // W4: conv3x3(->32, pad 1)-relu-maxpool2-conv3x3(->64, pad 1)-relu-maxpool2-dense(128)-relu-dense.
+  // W4: conv3x3(->32, pad 1)-relu-maxpool2-conv3x3(->64, pad
+  // 1)-relu-maxpool2-dense(128)-relu-dense.
   return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
       make_shared<nn::Conv2D>(32, std::vector<int64_t>{3},
                               nn::ConvOptions{.padding = "same", .activation = "relu"}),
@@ -206,20 +207,16 @@ int run(const Args& args) {
   }
   const int64_t classes =
       std::max(tf::max(train.y).item<int64_t>(), tf::max(test.y).item<int64_t>()) + 1;
-  std::printf("data: %lld training and %lld test samples of shape %s, %lld classes\n",
-              static_cast<long long>(train.x.size(0)), static_cast<long long>(test.x.size(0)),
-              tf::Dims(std::vector<int64_t>(train.x.shape().begin() + 1, train.x.shape().end()))
-                  .str()
-                  .c_str(),
-              static_cast<long long>(classes));
+  const tf::Dims sample_shape(
+      std::vector<int64_t>(train.x.shape().begin() + 1, train.x.shape().end()));
+  std::cout << "data: " << train.x.size(0) << " training and " << test.x.size(0)
+            << " test samples of shape " << sample_shape << ", " << classes << " classes\n";
 
   auto model = make_model(args, classes);
   model->compile(std::make_shared<nn::Adam>(nn::AdamOptions{.learning_rate = args.lr}),
                  std::make_shared<nn::losses::SparseCategoricalCrossentropy>(true),
                  {std::make_shared<nn::metrics::SparseCategoricalAccuracy>()});
-  std::vector<tf::Dims> sample{tf::Dims(
-      std::vector<int64_t>(train.x.shape().begin() + 1, train.x.shape().end()))};
-  model->build_for(sample);
+  model->build_for({sample_shape});
   std::cout << model->summary();
   if (!args.resume.empty()) {
     model->load_weights(args.resume);

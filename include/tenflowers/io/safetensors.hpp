@@ -56,5 +56,9 @@ SafetensorsContents load_safetensors(const std::filesystem::path& path);
 // undefined or non-contiguous targets. The file itself is validated as parse_safetensors does.
 void load_into(const std::filesystem::path& path, std::span<std::pair<std::string, Tensor>> targets,
                bool strict = true);
+// The same for contents already parsed; `source_name` names them in the error.
+void load_into(const SafetensorsContents& contents,
+               std::span<std::pair<std::string, Tensor>> targets, bool strict,
+               const std::string& source_name);
 
 }  // namespace tenflowers::io

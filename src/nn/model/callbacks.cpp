@@ -24,8 +24,8 @@ const std::vector<double>& History::operator[](const std::string& key) const {
   if (it != series_.end()) return it->second;
   std::string keys;
   for (const auto& [k, v] : series_) keys += (keys.empty() ? "" : ", ") + k;
-  throw InvalidArgument("History has no figure '" + key + "'; it has: " +
-                        (keys.empty() ? "none" : keys));
+  throw InvalidArgument("History has no figure '" + key +
+                        "'; it has: " + (keys.empty() ? "none" : keys));
 }
 
 // ---- Monitor ----------------------------------------------------------------------------------
@@ -148,8 +148,8 @@ void CSVLogger::on_epoch_end(Model&, int64_t epoch, Logs& logs) {
   std::ofstream out(path_, std::ios::app);
   TF_CHECK(out.good(), IoError, "CSVLogger: cannot write '", path_.string(), "'");
   if (columns_.empty()) {
-    const bool has_header = append_ && std::filesystem::exists(path_) &&
-                            std::filesystem::file_size(path_) > 0;
+    const bool has_header =
+        append_ && std::filesystem::exists(path_) && std::filesystem::file_size(path_) > 0;
     for (const auto& [k, v] : logs.items()) columns_.push_back(k);
     if (!has_header) {
       out << "epoch";
@@ -236,8 +236,9 @@ void ProgressBar::on_epoch_end(Model&, int64_t, Logs& logs) {
     std::snprintf(per_step, sizeof per_step, " %.0fms/step",
                   1000.0 * elapsed / static_cast<double>(*steps_));
   }
-  std::string line = (steps_ ? std::to_string(*steps_) + "/" + std::to_string(*steps_) + " - " : "") +
-                     format_duration(elapsed) + per_step;
+  std::string line =
+      (steps_ ? std::to_string(*steps_) + "/" + std::to_string(*steps_) + " - " : "") +
+      format_duration(elapsed) + per_step;
   if (!logs.empty()) line += " - " + logs.str();
   out_ << line << (terminal_ ? "\033[K" : "") << '\n' << std::flush;
 }

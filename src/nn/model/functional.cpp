@@ -21,8 +21,8 @@ SymbolicTensor apply(LayerPtr layer, std::vector<SymbolicTensor> inputs) {
   TF_CHECK(!inputs.empty(), InvalidArgument, "apply: layer '", layer->name(),
            "' needs at least one symbolic input");
   for (size_t i = 0; i < inputs.size(); ++i) {
-    TF_CHECK(inputs[i].defined(), InvalidArgument, "apply: input ", i, " of layer '",
-             layer->name(), "' is undefined");
+    TF_CHECK(inputs[i].defined(), InvalidArgument, "apply: input ", i, " of layer '", layer->name(),
+             "' is undefined");
   }
   auto node = std::make_shared<SymbolicTensor::Node>();
   node->layer = std::move(layer);
@@ -32,7 +32,9 @@ SymbolicTensor apply(LayerPtr layer, std::vector<SymbolicTensor> inputs) {
 
 FunctionalModel::FunctionalModel(std::vector<SymbolicTensor> inputs,
                                  std::vector<SymbolicTensor> outputs, std::string name)
-    : Model(std::move(name), "functional"), inputs_(std::move(inputs)), outputs_(std::move(outputs)) {
+    : Model(std::move(name), "functional"),
+      inputs_(std::move(inputs)),
+      outputs_(std::move(outputs)) {
   TF_CHECK(!inputs_.empty() && !outputs_.empty(), InvalidArgument,
            "FunctionalModel needs at least one input and one output");
   std::set<const SymbolicTensor::Node*> model_inputs;
@@ -47,8 +49,10 @@ FunctionalModel::FunctionalModel(std::vector<SymbolicTensor> inputs,
   std::function<void(const SymbolicTensor::Node*)> visit = [&](const SymbolicTensor::Node* n) {
     if (done.count(n)) return;
     if (n->layer == nullptr) {
-      TF_CHECK(model_inputs.count(n), InvalidArgument, "FunctionalModel: an output depends on "
-               "Input '", n->name, "' that is not among the model's inputs");
+      TF_CHECK(model_inputs.count(n), InvalidArgument,
+               "FunctionalModel: an output depends on "
+               "Input '",
+               n->name, "' that is not among the model's inputs");
       done.insert(n);
       return;
     }
@@ -76,13 +80,13 @@ std::vector<Tensor> FunctionalModel::call_outputs(const std::vector<Tensor>& inp
   for (size_t i = 0; i < inputs.size(); ++i) {
     const SymbolicTensor::Node& in = *inputs_[i].node();
     const Tensor& x = inputs[i];
-    TF_CHECK(x.defined() && x.rank() == static_cast<int64_t>(in.sample_shape.size()) + 1, ShapeError, "model '", name(),
-             "': input ", i, " must have shape [batch] + ", in.sample_shape, ", got ",
-             x.defined() ? x.shape() : Dims{});
+    TF_CHECK(x.defined() && x.rank() == static_cast<int64_t>(in.sample_shape.size()) + 1,
+             ShapeError, "model '", name(), "': input ", i, " must have shape [batch] + ",
+             in.sample_shape, ", got ", x.defined() ? x.shape() : Dims{});
     for (int64_t a = 0; a < static_cast<int64_t>(in.sample_shape.size()); ++a) {
-      TF_CHECK(in.sample_shape[a] < 0 || x.size(a + 1) == in.sample_shape[a], ShapeError,
-               "model '", name(), "': input ", i, " must have shape [batch] + ", in.sample_shape,
-               ", got ", x.shape());
+      TF_CHECK(in.sample_shape[a] < 0 || x.size(a + 1) == in.sample_shape[a], ShapeError, "model '",
+               name(), "': input ", i, " must have shape [batch] + ", in.sample_shape, ", got ",
+               x.shape());
     }
     values[&in] = x;
   }

@@ -27,8 +27,8 @@ double Logs::at(const std::string& key) const {
   if (auto v = get(key)) return *v;
   std::string keys;
   for (const auto& [k, v] : items_) keys += (keys.empty() ? "" : ", ") + k;
-  throw InvalidArgument("no figure named '" + key + "' in the logs; they have: " +
-                        (keys.empty() ? "none" : keys));
+  throw InvalidArgument("no figure named '" + key +
+                        "' in the logs; they have: " + (keys.empty() ? "none" : keys));
 }
 
 std::string Logs::str() const {

@@ -23,8 +23,8 @@ int64_t leading_extent(const std::vector<Tensor>& tensors, const char* what) {
     TF_CHECK(tensors[i].defined() && tensors[i].rank() >= 1, ShapeError, what, ": tensor ", i,
              " needs a leading batch axis");
     if (n < 0) n = tensors[i].size(0);
-    TF_CHECK(tensors[i].size(0) == n, ShapeError, what, ": tensor ", i, " has ",
-             tensors[i].size(0), " rows, tensor 0 has ", n);
+    TF_CHECK(tensors[i].size(0) == n, ShapeError, what, ": tensor ", i, " has ", tensors[i].size(0),
+             " rows, tensor 0 has ", n);
   }
   return n;
 }
@@ -160,8 +160,7 @@ History Model::run_fit(BatchSource& train, BatchSource* validation, FitOptions& 
   return *history;
 }
 
-History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                   FitOptions options) {
+History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y, FitOptions options) {
   const int64_t n = leading_extent(x, "fit inputs");
   TF_CHECK(leading_extent(y, "fit targets") == n, ShapeError, "fit: inputs have ", n,
            " rows but targets have ", y[0].size(0));
@@ -186,9 +185,9 @@ History Model::fit(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
                               options.num_workers);
   std::unique_ptr<BatchSource> validation;
   if (!val_x.empty()) {
-    TF_CHECK(leading_extent(val_x, "validation inputs") ==
-                 leading_extent(val_y, "validation targets"),
-             ShapeError, "fit: validation inputs and targets have different row counts");
+    TF_CHECK(
+        leading_extent(val_x, "validation inputs") == leading_extent(val_y, "validation targets"),
+        ShapeError, "fit: validation inputs and targets have different row counts");
     validation = tensor_batches(val_x, val_y, options.batch_size, false, 0, options.num_workers);
   }
   return run_fit(*train, validation.get(), options);
@@ -221,8 +220,8 @@ Logs Model::run_evaluate(BatchSource& batches, int verbose) {
   return logs;
 }
 
-Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y,
-                     int64_t batch_size, int verbose) {
+Logs Model::evaluate(const std::vector<Tensor>& x, const std::vector<Tensor>& y, int64_t batch_size,
+                     int verbose) {
   TF_CHECK(batch_size > 0, InvalidArgument, "evaluate: batch_size must be positive, got ",
            batch_size);
   TF_CHECK(leading_extent(x, "evaluate inputs") == leading_extent(y, "evaluate targets"),
@@ -345,8 +344,9 @@ std::string Model::summary() const {
                 "Kind", "Params");
   out << line << std::string(70, '-') << '\n';
   for (const auto& [key, layer] : sublayers()) {
-    std::snprintf(line, sizeof line, "%-32s %-24s %12lld\n", (key + " (" + layer->name() + ")").c_str(),
-                  layer->kind().c_str(), static_cast<long long>(layer->count_params()));
+    std::snprintf(line, sizeof line, "%-32s %-24s %12lld\n",
+                  (key + " (" + layer->name() + ")").c_str(), layer->kind().c_str(),
+                  static_cast<long long>(layer->count_params()));
     out << line;
   }
   int64_t trainable = 0;
