@@ -255,8 +255,8 @@ std::vector<Tensor> Model::predict_all(const std::vector<Tensor>& x, int64_t bat
 void Model::build_for(const std::vector<Dims>& sample_shapes, DType dtype) {
   std::vector<Tensor> inputs;
   for (const Dims& s : sample_shapes) {
-    std::vector<int64_t> shape{1};
-    shape.insert(shape.end(), s.vec().begin(), s.vec().end());
+    std::vector<int64_t> shape = s.vec();
+    shape.insert(shape.begin(), 1);
     inputs.push_back(zeros(Dims(shape), dtype));
   }
   const bool was_training = training();
