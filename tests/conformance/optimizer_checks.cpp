@@ -109,6 +109,12 @@ void check_update(const std::string& op_name, Rng& rng, Device device, const Att
   EXPECT_THROW(dispatch(op, bad, attrs), InvalidArgument);
   std::vector<Tensor> ints(ok.size(), zeros({2, 3}, DType::I32, device));
   EXPECT_THROW(dispatch(op, ints, attrs), DTypeError);
+  // In place, the gradient must not alias the state it updates.
+  std::vector<Tensor> state{zeros({2, 3}, DType::F32, device)};
+  for (size_t k = 0; k < slots.size(); ++k) state.push_back(zeros({2, 3}, DType::F32, device));
+  std::vector<Tensor> aliased{state[0], state[0]};
+  aliased.insert(aliased.end(), state.begin() + 1, state.end());
+  EXPECT_THROW(dispatch_into(op, aliased, attrs, state), InvalidArgument);
 }
 
 void check_sgd(Rng& rng, Device device) {

@@ -19,10 +19,10 @@ namespace tenflowers::nn::testing {
 enum class Kind { SGD, Adam, AdamW, RMSprop, Adagrad };
 
 struct Config {
-  std::string label;
+  std::string label{};
   Kind kind = Kind::SGD;
   double lr = 0.1;
-  std::shared_ptr<LearningRateSchedule> schedule;  // overrides lr when set
+  std::shared_ptr<LearningRateSchedule> schedule{};  // overrides lr when set
   double momentum = 0.0, dampening = 0.0;
   bool nesterov = false;
   double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;
@@ -30,7 +30,7 @@ struct Config {
   double rho = 0.99;
   bool centered = false;
   double initial_accumulator = 0.0;
-  OptimizerOptions common;
+  OptimizerOptions common{};
 };
 
 inline LearningRate rate_of(const Config& c) {

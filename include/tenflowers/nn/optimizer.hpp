@@ -46,9 +46,9 @@ struct OptimizerOptions {
   // L2 penalty: added to the gradient as weight_decay * param (torch's coupled decay) by SGD,
   // Adam, RMSprop and Adagrad; AdamW decays the parameter directly (see AdamW). >= 0.
   double weight_decay = 0.0;
-  std::optional<double> clip_value;        // clamp gradient elements to [-v, v]; v > 0
-  std::optional<double> clip_norm;         // scale each gradient by c / max(||g||, c); c > 0
-  std::optional<double> global_clip_norm;  // scale all by c / max(sqrt(sum ||g_i||^2), c)
+  std::optional<double> clip_value{};        // clamp gradient elements to [-v, v]; v > 0
+  std::optional<double> clip_norm{};         // scale each gradient by c / max(||g||, c); c > 0
+  std::optional<double> global_clip_norm{};  // scale all by c / max(sqrt(sum ||g_i||^2), c)
 };
 
 class Optimizer {

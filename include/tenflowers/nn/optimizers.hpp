@@ -18,7 +18,7 @@ struct SGDOptions {
   double momentum = 0.0;   // >= 0
   double dampening = 0.0;  // in [0, 1]
   bool nesterov = false;   // needs momentum > 0 and dampening = 0
-  OptimizerOptions common;
+  OptimizerOptions common{};
 };
 
 class SGD final : public Optimizer {
@@ -44,7 +44,7 @@ struct AdamOptions {
   double beta2 = 0.999;   // in [0, 1)
   double epsilon = 1e-8;  // >= 0
   bool amsgrad = false;
-  OptimizerOptions common;
+  OptimizerOptions common{};
 };
 
 class Adam : public Optimizer {
@@ -90,7 +90,7 @@ struct RMSpropOptions {
   double epsilon = 1e-8;  // >= 0
   double momentum = 0.0;  // >= 0
   bool centered = false;
-  OptimizerOptions common;
+  OptimizerOptions common{};
 };
 
 class RMSprop final : public Optimizer {
@@ -109,7 +109,7 @@ struct AdagradOptions {
   LearningRate learning_rate = 1e-2;
   double initial_accumulator_value = 0.0;  // >= 0
   double epsilon = 1e-10;                  // >= 0
-  OptimizerOptions common;
+  OptimizerOptions common{};
 };
 
 class Adagrad final : public Optimizer {

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <limits>
 #include <type_traits>
 
 #include "src/backends/cpu/loops.hpp"
@@ -141,16 +140,16 @@ void copy_into(const Tensor& out, const Tensor& in) {
   });
 }
 
+bool same_tensor(const Tensor& a, const Tensor& b) {
+  return a.data_ptr() == b.data_ptr() && a.is_contiguous() && b.is_contiguous();
+}
+
 // Runs `rule` over every element. The outputs (param and slots, contiguous) are updated in
 // place: inputs that are not the outputs themselves are copied into them first; an input
 // either is the output it updates or does not overlap any output. The grad may be strided.
 // The contiguous loop has no `omp simd` pragma on purpose: GCC turns the state array into a
 // per-lane array under it and gives up, while it vectorizes the plain loop (with a runtime
 // check that the grad and the state tensors do not overlap).
-bool same_tensor(const Tensor& a, const Tensor& b) {
-  return a.data_ptr() == b.data_ptr() && a.is_contiguous() && b.is_contiguous();
-}
-
 template <class T, class Rule>
 void run_rule(KernelContext& ctx, const Rule& rule) {
   using C = compute_t<T>;
