@@ -42,9 +42,8 @@ constexpr std::array<DTypeName, 9> kDTypeNames = {{{DType::I64, "I64"},
                                                    {DType::U8, "U8"},
                                                    {DType::Bool, "BOOL"}}};
 // Dtypes the format defines that tenflowers has no counterpart for.
-constexpr std::array<std::string_view, 13> kUnsupportedDTypeNames = {
-    "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2",     "F4",         "I16",
-    "U16",     "U32",     "U64",     "C64",     "F8_E4M3FNUZ", "F8_E5M2FNUZ"};
+constexpr std::array<std::string_view, 11> kUnsupportedDTypeNames = {
+    "F8_E5M2", "F8_E4M3", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4", "I16", "U16", "U32", "U64", "C64"};
 
 size_t write_rank(DType dtype) {
   for (size_t i = 0; i < kDTypeNames.size(); ++i) {

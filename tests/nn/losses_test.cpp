@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "tests/support/reference.hpp"
@@ -163,7 +164,6 @@ struct DenseCase {
 };
 
 std::vector<DenseCase> dense_cases() {
-  using namespace std::placeholders;
   return {
       {"mse", [](auto& t, auto& p, Reduction r) { return losses::mse(t, p, r); }, naive_mse, -2, 2,
        -2, 2},

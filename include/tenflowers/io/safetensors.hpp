@@ -4,9 +4,10 @@
 //   {"__metadata__": {"key": "value", ...},
 //    "name": {"dtype": "F32", "shape": [2, 3], "data_offsets": [begin, end]}, ...}
 // padded with spaces to a multiple of 8, then the tensors' bytes, offsets counting from the
-// start of that buffer. Files are written as the Python package writes them (tensors ordered
-// by item size, largest first, then by name, so each tensor's data is aligned to its item size;
-// compact JSON), so the same tensors and one metadata entry give byte-identical files.
+// start of that buffer. Files are written as the Python package writes them: tensors ordered by
+// dtype (I64, F64, F32, I32, BF16, F16, I8, U8, BOOL: largest items first, so each tensor's data
+// is aligned to its item size), then by name; compact JSON. The same tensors with at most one
+// metadata entry give byte-identical files.
 #include <cstddef>
 #include <filesystem>
 #include <map>

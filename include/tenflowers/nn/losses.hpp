@@ -27,6 +27,8 @@ class Loss {
 
 namespace losses {
 
+using nn::Reduction;  // also spelled nn::losses::Reduction
+
 // mean((y_pred - y_true)^2) over the last axis.
 Tensor mse(const Tensor& y_true, const Tensor& y_pred, Reduction reduction = Reduction::Mean);
 // mean(|y_pred - y_true|) over the last axis.
