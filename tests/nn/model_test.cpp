@@ -93,6 +93,34 @@ TEST(Training, CustomLoopWithATapeMatchesTrainStep) {
   }
 }
 
+TEST(Training, FitOverADatasetTakesTheSameStepsAsFitOverTensors) {
+  manual_seed(7);
+  const data::Classification blobs = data::make_blobs(80, 4, 3, 11);
+  auto a = small_mlp(3);
+  auto b = small_mlp(3);
+  a->build_for({Dims{4}});
+  b->build_for({Dims{4}});
+  for (size_t i = 0; i < a->variables().size(); ++i) {
+    Variable v = b->variables()[i];
+    v.assign(a->variables()[i].handle());
+  }
+  compile_for_classes(*a);
+  compile_for_classes(*b);
+  const nn::History from_tensors =
+      a->fit(blobs.features, blobs.labels,
+             {.epochs = 2, .batch_size = 16, .shuffle = false, .verbose = 0});
+  const data::Dataset batches =
+      data::Dataset::from_tensors({blobs.features, blobs.labels}).batch(16);
+  const nn::History from_dataset = b->fit(batches, {.epochs = 2, .verbose = 0});
+  EXPECT_EQ(from_tensors["loss"], from_dataset["loss"]);
+  for (size_t i = 0; i < a->variables().size(); ++i) {
+    EXPECT_TRUE(allclose(a->variables()[i].handle(), b->variables()[i].handle(), 0, 0));
+  }
+  const nn::Logs direct = a->evaluate(blobs.features, blobs.labels, 16);
+  const nn::Logs over_dataset = b->evaluate(batches);
+  EXPECT_DOUBLE_EQ(direct.at("loss"), over_dataset.at("loss"));
+}
+
 TEST(Functional, TwoInputsAndTwoOutputsRunTheRecordedGraph) {
   manual_seed(7);
   auto shared = make_shared<nn::Dense>(5, nn::DenseOptions{.activation = "tanh"});
@@ -199,6 +227,30 @@ TEST(Callbacks, EarlyStoppingCsvLoggerCheckpointsAndSchedulerDoTheirJobs) {
   while (std::getline(log, line)) ++rows;
   EXPECT_EQ(rows, 4);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Callbacks, ReduceLROnPlateauLowersTheRateWhenTheFigureStopsImproving) {
+  manual_seed(19);
+  const data::Classification blobs = data::make_blobs(64, 4, 3, 23);
+  auto model = small_mlp(3);
+  compile_for_classes(*model);
+  // Under mode Max a falling loss never improves after the first epoch, so with patience 1
+  // every later epoch halves the rate.
+  auto plateau = make_shared<nn::ReduceLROnPlateauCallback>(
+      "loss", nn::ReduceLROnPlateauOptions{
+                  .mode = nn::ReduceLROnPlateauOptions::Mode::Max, .factor = 0.5, .patience = 1});
+  const nn::History h =
+      model->fit(blobs.features, blobs.labels,
+                 {.epochs = 3, .batch_size = 16, .callbacks = {plateau}, .verbose = 0});
+  const auto& loss = h["loss"];
+  ASSERT_LT(loss[1], loss[0]);
+  ASSERT_LT(loss[2], loss[1]);
+  EXPECT_EQ(h["learning_rate"], (std::vector<double>{1e-2, 0.5e-2, 0.25e-2}));
+
+  auto unknown = make_shared<nn::ReduceLROnPlateauCallback>("val_nothing");
+  EXPECT_THROW(model->fit(blobs.features, blobs.labels,
+                          {.epochs = 1, .batch_size = 16, .callbacks = {unknown}, .verbose = 0}),
+               InvalidArgument);
 }
 
 TEST(Callbacks, ProgressBarDrawsOnATerminalAndWritesLinesOtherwise) {

@@ -185,8 +185,7 @@ std::shared_ptr<nn::Sequential> make_model(const Args& args, int64_t classes) {
         make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
         make_shared<nn::Dense>(classes)});
   }
-  // W4: conv3x3(->32, pad 1)-relu-maxpool2-conv3x3(->64, pad
-  // 1)-relu-maxpool2-dense(128)-relu-dense.
+  // W4: conv3x3(32, pad 1)-relu-maxpool2-conv3x3(64, pad 1)-relu-maxpool2-dense(128)-relu-dense.
   return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
       make_shared<nn::Conv2D>(32, std::vector<int64_t>{3},
                               nn::ConvOptions{.padding = "same", .activation = "relu"}),
@@ -254,7 +253,7 @@ int main(int argc, char** argv) {
   const Args args = parse_args(argc, argv);
   try {
     return run(args);
-  } catch (const tf::TensorError& e) {
+  } catch (const std::exception& e) {
     std::cerr << "tenflowers-train: " << e.what() << '\n';
     return 1;
   }

@@ -12,6 +12,7 @@
 
 #include "tenflowers/core/tensor.hpp"
 #include "tenflowers/nn/logs.hpp"
+#include "tenflowers/nn/lr_schedule.hpp"
 
 namespace tenflowers::nn {
 
@@ -119,6 +120,22 @@ class LearningRateScheduler : public Callback {
 
  private:
   std::function<double(int64_t, double)> schedule_;
+};
+
+// Keras' ReduceLROnPlateau callback: feeds the monitored figure (the mode in the options says
+// whether lower or higher is better) to a ReduceLROnPlateau over the model's optimizer at each
+// epoch's end, and logs the rate as "learning_rate".
+class ReduceLROnPlateauCallback : public Callback {
+ public:
+  explicit ReduceLROnPlateauCallback(std::string monitor = "val_loss",
+                                     ReduceLROnPlateauOptions options = {});
+  void on_train_begin(Model& model, int64_t epochs, std::optional<int64_t> steps) override;
+  void on_epoch_end(Model& model, int64_t epoch, Logs& logs) override;
+
+ private:
+  std::string monitor_;
+  ReduceLROnPlateauOptions options_;
+  std::optional<ReduceLROnPlateau> plateau_;
 };
 
 // One row per epoch: epoch, then each figure (the header is written with the first row).

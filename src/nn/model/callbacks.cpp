@@ -131,6 +131,23 @@ void LearningRateScheduler::on_epoch_end(Model& model, int64_t, Logs& logs) {
   logs.set("learning_rate", model.optimizer().learning_rate());
 }
 
+// ---- ReduceLROnPlateauCallback ----------------------------------------------------------------
+
+ReduceLROnPlateauCallback::ReduceLROnPlateauCallback(std::string monitor,
+                                                     ReduceLROnPlateauOptions options)
+    : monitor_(std::move(monitor)), options_(options) {}
+
+void ReduceLROnPlateauCallback::on_train_begin(Model& model, int64_t, std::optional<int64_t>) {
+  plateau_.emplace(model.optimizer(), options_);
+}
+
+void ReduceLROnPlateauCallback::on_epoch_end(Model& model, int64_t, Logs& logs) {
+  TF_CHECK(plateau_.has_value(), InvalidArgument,
+           "ReduceLROnPlateauCallback: on_epoch_end before on_train_begin");
+  plateau_->update(logs.at(monitor_));
+  logs.set("learning_rate", model.optimizer().learning_rate());
+}
+
 // ---- CSVLogger --------------------------------------------------------------------------------
 
 CSVLogger::CSVLogger(std::filesystem::path path, bool append)
