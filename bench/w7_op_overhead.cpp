@@ -10,20 +10,19 @@ namespace {
 
 constexpr int kChain = 10000;
 
-void W7_AddChain_NoTape(benchmark::State& state) {
+void W7_no_tape(benchmark::State& state) {
   const tf::Tensor one = tf::Tensor::from_vec({1.0f}, {1});
   for (auto _ : state) {
     tf::Tensor x = tf::Tensor::from_vec({0.0f}, {1});
     for (int i = 0; i < kChain; ++i) x = x + one;
     benchmark::DoNotOptimize(x);
   }
-  state.SetItemsProcessed(state.iterations() * kChain);
   state.counters["us_per_op"] =
       benchmark::Counter(static_cast<double>(state.iterations()) * kChain * 1e-6,
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void W7_AddChain_Tape(benchmark::State& state) {
+void W7_tape(benchmark::State& state) {
   const tf::Tensor one = tf::Tensor::from_vec({1.0f}, {1});
   for (auto _ : state) {
     tf::Tensor x = tf::Tensor::from_vec({0.0f}, {1});
@@ -38,7 +37,7 @@ void W7_AddChain_Tape(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void W7_AddChain_TapeAndBackward(benchmark::State& state) {
+void W7_tape_and_backward(benchmark::State& state) {
   const tf::Tensor one = tf::Tensor::from_vec({1.0f}, {1});
   for (auto _ : state) {
     tf::Tensor x = tf::Tensor::from_vec({0.0f}, {1});
@@ -55,7 +54,7 @@ void W7_AddChain_TapeAndBackward(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(W7_AddChain_NoTape)->Unit(benchmark::kMillisecond);
-BENCHMARK(W7_AddChain_Tape)->Unit(benchmark::kMillisecond);
-BENCHMARK(W7_AddChain_TapeAndBackward)->Unit(benchmark::kMillisecond);
+BENCHMARK(W7_no_tape)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W7_tape)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W7_tape_and_backward)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

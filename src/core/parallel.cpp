@@ -28,9 +28,10 @@ void set_num_threads(int threads) {
 }
 
 int get_num_threads() {
-  const int global = g_threads.load();
-  const int n =
-      global > 0 ? global : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // glibc answers hardware_concurrency by reading sysfs, far too slow for every op call.
+  static const int hardware = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int global = g_threads.load(std::memory_order_relaxed);
+  const int n = global > 0 ? global : hardware;
   return t_thread_limit > 0 ? std::min(n, t_thread_limit) : n;
 }
 

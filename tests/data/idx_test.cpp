@@ -125,16 +125,16 @@ TEST(Idx, MnistLikeLayoutWithAPrefix) {
     test::write_gzip(dir / ("emnist-" + split + "-images-idx3-ubyte.gz"), images);
     test::write_bytes(dir / ("emnist-" + split + "-labels-idx1-ubyte"), labels);  // not gzipped
   }
-  const MnistLikeData data = load_mnist_like(dir.path, "emnist-");
+  const MnistLikeData data = load_mnist_like(dir.path(), "emnist-");
   EXPECT_EQ(data.train.images.shape(), Dims({5, 28, 28}));
   EXPECT_EQ(data.test.images.shape(), Dims({3, 28, 28}));
   EXPECT_EQ(data.train.labels.dtype(), DType::I64);
-  EXPECT_EQ(load_mnist_like(dir.path, "emnist-", DType::U8).test.labels.dtype(), DType::U8);
-  EXPECT_THROW(load_mnist_like(dir.path, "emnist-", DType::F32), InvalidArgument);
-  EXPECT_THROW(load_mnist_like(dir.path, "missing-"), IoError);
+  EXPECT_EQ(load_mnist_like(dir.path(), "emnist-", DType::U8).test.labels.dtype(), DType::U8);
+  EXPECT_THROW(load_mnist_like(dir.path(), "emnist-", DType::F32), InvalidArgument);
+  EXPECT_THROW(load_mnist_like(dir.path(), "missing-"), IoError);
   // Counts that disagree.
   test::write_bytes(dir / "emnist-t10k-labels-idx1-ubyte", idx_header(0x08, {2}) + "\x01\x02");
-  EXPECT_THROW(load_mnist_like(dir.path, "emnist-"), IoError);
+  EXPECT_THROW(load_mnist_like(dir.path(), "emnist-"), IoError);
 }
 
 TEST(Idx, FashionMnistMatchesNumpy) {

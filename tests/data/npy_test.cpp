@@ -44,7 +44,7 @@ TEST(Npy, ReadsWhatNumpyWrites) {
   // C-order little-endian bytes as .raw, plus the shape.
   const std::string out = test::run_python(dir, R"(
 import numpy as np, os
-os.chdir(")" + dir.path.string() + R"(")
+os.chdir(")" + dir.path().string() + R"(")
 rng = np.random.default_rng(7)
 def values(descr, shape):
     kind = np.dtype(descr).kind
@@ -115,7 +115,7 @@ TEST(Npy, NumpyReadsWhatWeWrite) {
   for (const auto& [name, t] : arrays) names += "\"" + name + "\", ";
   const std::string out = test::run_python(dir, R"(
 import numpy as np, os, zipfile
-os.chdir(")" + dir.path.string() + R"(")
+os.chdir(")" + dir.path().string() + R"(")
 names = [)" + names + R"(]
 for source in ["npy", "stored.npz", "deflated.npz"]:
     archive = None if source == "npy" else np.load(source)

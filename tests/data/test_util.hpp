@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace tenflowers::data::test {
 
@@ -32,19 +33,7 @@ inline std::vector<int64_t> scalars(const Dataset& ds) {
   return out;
 }
 
-// A fresh folder per test, removed by the destructor.
-struct ScratchDir {
-  std::filesystem::path path;
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path = std::filesystem::temp_directory_path() /
-           (std::string("tf_data_test_") + info->test_suite_name() + "_" + info->name());
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path); }
-  std::filesystem::path operator/(const std::string& name) const { return path / name; }
-};
+using tenflowers::testing::ScratchDir;
 
 // Replaces the file rather than truncating it: ext4 flushes a truncated-and-rewritten file to
 // disk on close, which makes the fuzz loops crawl.

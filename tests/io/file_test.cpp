@@ -6,18 +6,10 @@
 #include <string>
 
 #include "tenflowers/core/error.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace tenflowers::io {
 namespace {
-
-std::filesystem::path scratch_dir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("tf_io_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-              "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 std::vector<std::byte> random_bytes(size_t n, uint64_t seed) {
   std::vector<std::byte> out(n);
@@ -30,7 +22,7 @@ std::vector<std::byte> random_bytes(size_t n, uint64_t seed) {
 }
 
 TEST(File, AtomicWriteReplacesContentAndLeavesNoTemporaryFile) {
-  const auto dir = scratch_dir();
+  const testing::ScratchDir dir;
   const auto path = dir / "data.bin";
   const auto first = random_bytes(1000, 1), second = random_bytes(37, 2);
   write_file_atomic(path, first);
@@ -38,11 +30,10 @@ TEST(File, AtomicWriteReplacesContentAndLeavesNoTemporaryFile) {
   write_file_atomic(path, second);
   EXPECT_EQ(read_file(path), second);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 1);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(File, FailedWriteKeepsTheOldFile) {
-  const auto dir = scratch_dir();
+  const testing::ScratchDir dir;
   const auto old_bytes = random_bytes(64, 3);
   write_file_atomic(dir / "keep.bin", old_bytes);
   // A folder where the file should go: the rename fails, the old content elsewhere is intact
@@ -51,15 +42,13 @@ TEST(File, FailedWriteKeepsTheOldFile) {
   EXPECT_THROW(write_file_atomic(dir / "taken", random_bytes(8, 4)), IoError);
   EXPECT_EQ(read_file(dir / "keep.bin"), old_bytes);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 2);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(File, MissingFilesAndFoldersAreIoErrors) {
-  const auto dir = scratch_dir();
+  const testing::ScratchDir dir;
   EXPECT_THROW(read_file(dir / "absent.bin"), IoError);
   EXPECT_THROW(write_file_atomic(dir / "no" / "such" / "dir.bin", random_bytes(4, 5)), IoError);
   EXPECT_THROW(write_file_atomic("", random_bytes(4, 5)), IoError);
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "tenflowers/io/file.hpp"
 #include "tests/support/reference.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace tf = tenflowers;
 using tf::DType;
@@ -25,15 +26,6 @@ using tf::testing::Rng;
 using Json = nlohmann::json;
 
 namespace {
-
-std::filesystem::path scratch_dir() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::temp_directory_path() /
-             (std::string("tf_safetensors_") + std::to_string(::getpid()) + "_" + info->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 const std::vector<DType> kAllDTypes = {DType::Bool, DType::U8,   DType::I8,  DType::I32, DType::I64,
                                        DType::F16,  DType::BF16, DType::F32, DType::F64};
@@ -102,7 +94,7 @@ std::vector<std::byte> make_file(const std::string& header, size_t data_bytes, u
 
 TEST(Safetensors, RoundTripsEveryDtypeShapeAndLayout) {
   Rng rng = Rng::for_test();
-  const auto dir = scratch_dir();
+  const tf::testing::ScratchDir dir;
   const NamedTensors named = random_named(rng, kAllDTypes);
   const tf::io::SafetensorsMetadata metadata = {{"format", "pt"}, {"note", "ünïcode \"q\"\n"}};
   tf::io::save_safetensors(dir / "a.safetensors", named, metadata);
@@ -169,7 +161,7 @@ TEST(Safetensors, SaveRejectsBadNames) {
 
 TEST(Safetensors, LoadIntoCopiesInPlaceKeepingVariableIdentity) {
   Rng rng = Rng::for_test();
-  const auto dir = scratch_dir();
+  const tf::testing::ScratchDir dir;
   const NamedTensors named = random_named(rng, {DType::F32, DType::I64, DType::BF16});
   tf::io::save_safetensors(dir / "w.safetensors", named);
 
@@ -194,7 +186,7 @@ TEST(Safetensors, LoadIntoCopiesInPlaceKeepingVariableIdentity) {
 }
 
 TEST(Safetensors, LoadIntoListsEveryMismatchAndWritesNothing) {
-  const auto dir = scratch_dir();
+  const tf::testing::ScratchDir dir;
   tf::io::save_safetensors(dir / "m.safetensors", {{"w", tf::ones({2, 3})},
                                                    {"b", tf::ones({3})},
                                                    {"steps", tf::ones({}, DType::I64)},
@@ -346,7 +338,7 @@ TEST(Safetensors, DtypesTenflowersLacksThrowUnsupportedErrorNamingThem) {
 
 TEST(Safetensors, MutatedFilesThrowOnlyTypedErrors) {
   Rng rng = Rng::for_test();
-  const auto dir = scratch_dir();
+  const tf::testing::ScratchDir dir;
   const auto valid = tf::io::serialize_safetensors(
       random_named(rng, {DType::Bool, DType::I8, DType::F32, DType::BF16}),
       {{"format", "np"}, {"step", "12"}});
@@ -416,7 +408,7 @@ TEST(Safetensors, InteropWithThePythonPackage) {
   const std::filesystem::path script =
       std::filesystem::path(TF_TEST_SOURCE_DIR) / "tests/io/safetensors_interop.py";
   Rng rng = Rng::for_test();
-  const auto dir = scratch_dir();
+  const tf::testing::ScratchDir dir;
   // numpy has no bfloat16, so BF16 goes through the package's framework-free API in a file of
   // its own.
   std::vector<DType> numpy_dtypes = kAllDTypes;

@@ -16,24 +16,31 @@
 #include "tenflowers/nn/layers/core.hpp"
 #include "tenflowers/nn/optimizers.hpp"
 #include "tests/support/reference.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
 using std::make_shared;
 
-std::filesystem::path scratch(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("tf_model_test_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 std::shared_ptr<nn::Sequential> small_mlp(int64_t classes) {
   return make_shared<nn::Sequential>(
       std::vector<nn::LayerPtr>{make_shared<nn::Dense>(32, nn::DenseOptions{.activation = "relu"}),
                                 make_shared<nn::Dense>(classes)});
+}
+
+// Two small MLPs built for `features` inputs, the second a copy of the first's weights.
+std::pair<std::shared_ptr<nn::Sequential>, std::shared_ptr<nn::Sequential>> twin_mlps(
+    int64_t classes, int64_t features) {
+  auto a = small_mlp(classes);
+  auto b = small_mlp(classes);
+  a->build_for({Dims{features}});
+  b->build_for({Dims{features}});
+  for (size_t i = 0; i < a->variables().size(); ++i) {
+    Variable v = b->variables()[i];
+    v.assign(a->variables()[i].handle());
+  }
+  return {a, b};
 }
 
 void compile_for_classes(nn::Model& model, double lr = 1e-2) {
@@ -69,14 +76,7 @@ TEST(Training, LossFallsAndAccuracyRisesOnFashionMnist) {
 TEST(Training, CustomLoopWithATapeMatchesTrainStep) {
   manual_seed(5);
   const data::Classification blobs = data::make_blobs(64, 4, 3, 9);
-  auto a = small_mlp(3);
-  auto b = small_mlp(3);
-  a->build_for({Dims{4}});
-  b->build_for({Dims{4}});
-  for (size_t i = 0; i < a->variables().size(); ++i) {
-    Variable v = b->variables()[i];
-    v.assign(a->variables()[i].handle());
-  }
+  auto [a, b] = twin_mlps(3, 4);
   compile_for_classes(*a);
   a->train_step({blobs.features}, {blobs.labels});
 
@@ -96,14 +96,7 @@ TEST(Training, CustomLoopWithATapeMatchesTrainStep) {
 TEST(Training, FitOverADatasetTakesTheSameStepsAsFitOverTensors) {
   manual_seed(7);
   const data::Classification blobs = data::make_blobs(80, 4, 3, 11);
-  auto a = small_mlp(3);
-  auto b = small_mlp(3);
-  a->build_for({Dims{4}});
-  b->build_for({Dims{4}});
-  for (size_t i = 0; i < a->variables().size(); ++i) {
-    Variable v = b->variables()[i];
-    v.assign(a->variables()[i].handle());
-  }
+  auto [a, b] = twin_mlps(3, 4);
   compile_for_classes(*a);
   compile_for_classes(*b);
   const nn::History from_tensors =
@@ -155,7 +148,7 @@ TEST(Functional, TwoInputsAndTwoOutputsRunTheRecordedGraph) {
 TEST(Checkpoints, ResumingGivesTheSameStepsAsTrainingOnAndMismatchesAreListed) {
   manual_seed(11);
   const data::Classification blobs = data::make_blobs(96, 4, 3, 13);
-  const auto dir = scratch("resume");
+  const ScratchDir dir;
   auto model = small_mlp(3);
   compile_for_classes(*model);
   model->fit(blobs.features, blobs.labels,
@@ -192,13 +185,12 @@ TEST(Checkpoints, ResumingGivesTheSameStepsAsTrainingOnAndMismatchesAreListed) {
   const Tensor before = resumed->variables()[0].handle().copy();
   EXPECT_THROW(resumed->load_weights(dir / "ckpt.safetensors"), IoError);
   EXPECT_TRUE(allclose(resumed->variables()[0].handle(), before, 0, 0));
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Callbacks, EarlyStoppingCsvLoggerCheckpointsAndSchedulerDoTheirJobs) {
   manual_seed(17);
   const data::Classification blobs = data::make_blobs(64, 4, 3, 19);
-  const auto dir = scratch("callbacks");
+  const ScratchDir dir;
   auto model = small_mlp(3);
   compile_for_classes(*model);
   // A zero learning rate: the validation loss never improves after the first epoch.
@@ -226,7 +218,6 @@ TEST(Callbacks, EarlyStoppingCsvLoggerCheckpointsAndSchedulerDoTheirJobs) {
   int rows = 0;
   while (std::getline(log, line)) ++rows;
   EXPECT_EQ(rows, 4);
-  std::filesystem::remove_all(dir);
 }
 
 TEST(Callbacks, ReduceLROnPlateauLowersTheRateWhenTheFigureStopsImproving) {

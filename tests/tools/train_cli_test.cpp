@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 namespace tenflowers::testing {
 namespace {
@@ -42,14 +43,6 @@ double test_accuracy(const std::string& output) {
   return std::stod(m[1]);
 }
 
-std::filesystem::path scratch(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("tf_train_cli_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 void write_csv(const std::filesystem::path& path, const data::Classification& set) {
   std::ofstream out(path);
   const int64_t features = set.features.size(1);
@@ -67,7 +60,7 @@ TEST(TrainCli, TrainsTheMlpOnFashionMnistSavesAndResumes) {
   if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist")) {
     GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   }
-  const auto dir = scratch("resume");
+  const ScratchDir dir;
   const std::string checkpoint = (dir / "mlp.safetensors").string();
   const Outcome first = train("--model mlp --epochs 1 --limit 3000 --checkpoint " + checkpoint);
   ASSERT_EQ(first.exit_status, 0) << first.output;
@@ -86,11 +79,10 @@ TEST(TrainCli, TrainsTheMlpOnFashionMnistSavesAndResumes) {
   const Outcome wrong_model = train("--model cnn --epochs 0 --limit 128 --resume " + checkpoint);
   EXPECT_EQ(wrong_model.exit_status, 1) << wrong_model.output;
   EXPECT_NE(wrong_model.output.find("kernel"), std::string::npos) << wrong_model.output;
-  std::filesystem::remove_all(dir);
 }
 
 TEST(TrainCli, TrainsOnTheUsersCsvData) {
-  const auto dir = scratch("csv");
+  const ScratchDir dir;
   const data::Classification blobs = data::make_blobs(900, 5, 3, 41);
   write_csv(dir / "train.csv", {blobs.features.narrow(0, 0, 600), blobs.labels.narrow(0, 0, 600)});
   write_csv(dir / "test.csv",
@@ -104,11 +96,10 @@ TEST(TrainCli, TrainsOnTheUsersCsvData) {
       << run.output;
   // Three blobs of unit spread with centers drawn from [-10, 10]^5 are learnt almost fully.
   EXPECT_GT(test_accuracy(run.output), 0.9) << run.output;
-  std::filesystem::remove_all(dir);
 }
 
 TEST(TrainCli, BadInputEndsWithAMessageNotACrash) {
-  const auto dir = scratch("bad");
+  const ScratchDir dir;
   struct Case {
     std::string arguments;
     int exit_status;
@@ -133,7 +124,6 @@ TEST(TrainCli, BadInputEndsWithAMessageNotACrash) {
     EXPECT_EQ(run.exit_status, c.exit_status) << c.arguments << "\n" << run.output;
     EXPECT_NE(run.output.find(c.message), std::string::npos) << c.arguments << "\n" << run.output;
   }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

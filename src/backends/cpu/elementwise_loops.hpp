@@ -51,44 +51,64 @@ void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inpu
     compute_size[k + 1] = static_cast<int64_t>(dtype_size(in_types[k]));
     native[k + 1] = in_types[k] == inputs[k]->dtype();
   }
-  const StridedIter<M> it = make_iter<M>(out.shape(), operands);
-  parallel_rows(
-      it,
-      [&](const std::array<char*, M>& ptr, const std::array<int64_t, M>& stride, int64_t n) {
-        std::array<bool, M> direct;
-        bool all_direct = true;
-        for (size_t k = 0; k < M; ++k) {
-          direct[k] = native[k] && stride[k] == compute_size[k];
-          all_direct = all_direct && direct[k];
+  auto row = [&](const std::array<char*, M>& ptr, const std::array<int64_t, M>& stride, int64_t n) {
+    std::array<bool, M> direct;
+    bool all_direct = true;
+    for (size_t k = 0; k < M; ++k) {
+      direct[k] = native[k] && stride[k] == compute_size[k];
+      all_direct = all_direct && direct[k];
+    }
+    std::array<const void*, N> src;
+    if (all_direct) {
+      for (size_t k = 0; k < N; ++k) src[k] = ptr[k + 1];
+      fn(src.data(), ptr[0], n, params);
+      return;
+    }
+    alignas(64) char buffer[M][kChunk * 8];
+    std::array<bool, M> repeated{};
+    for (size_t k = 1; k < M; ++k) {  // a broadcast scalar: convert it once for the row
+      if (direct[k] || stride[k] != 0) continue;
+      convert[k](ptr[k], 0, buffer[k], compute_size[k], std::min(n, kChunk));
+      repeated[k] = true;
+    }
+    for (int64_t i = 0; i < n; i += kChunk) {
+      const int64_t count = std::min(kChunk, n - i);
+      for (size_t k = 1; k < M; ++k) {
+        const char* at = ptr[k] + i * stride[k];
+        if (!direct[k] && !repeated[k]) {
+          convert[k](at, stride[k], buffer[k], compute_size[k], count);
         }
-        std::array<const void*, N> src;
-        if (all_direct) {
-          for (size_t k = 0; k < N; ++k) src[k] = ptr[k + 1];
-          fn(src.data(), ptr[0], n, params);
-          return;
-        }
-        alignas(64) char buffer[M][kChunk * 8];
-        std::array<bool, M> repeated{};
-        for (size_t k = 1; k < M; ++k) {  // a broadcast scalar: convert it once for the row
-          if (direct[k] || stride[k] != 0) continue;
-          convert[k](ptr[k], 0, buffer[k], compute_size[k], std::min(n, kChunk));
-          repeated[k] = true;
-        }
-        for (int64_t i = 0; i < n; i += kChunk) {
-          const int64_t count = std::min(kChunk, n - i);
-          for (size_t k = 1; k < M; ++k) {
-            const char* at = ptr[k] + i * stride[k];
-            if (!direct[k] && !repeated[k]) {
-              convert[k](at, stride[k], buffer[k], compute_size[k], count);
-            }
-            src[k - 1] = direct[k] ? at : buffer[k];
-          }
-          char* dst = ptr[0] + i * stride[0];
-          fn(src.data(), direct[0] ? dst : buffer[0], count, params);
-          if (!direct[0]) convert[0](buffer[0], compute_size[0], dst, stride[0], count);
-        }
-      },
-      grain);
+        src[k - 1] = direct[k] ? at : buffer[k];
+      }
+      char* dst = ptr[0] + i * stride[0];
+      fn(src.data(), direct[0] ? dst : buffer[0], count, params);
+      if (!direct[0]) convert[0](buffer[0], compute_size[0], dst, stride[0], count);
+    }
+  };
+  // Inputs that are contiguous with the output's shape, or single values, need no strided
+  // iteration: one linear range covers them (the common case, and the cheap one for tiny ops).
+  std::array<char*, M> base;
+  std::array<int64_t, M> step;
+  bool linear = true;
+  for (size_t k = 0; k < M && linear; ++k) {
+    const Tensor& t = *operands[k];
+    base[k] = static_cast<char*>(t.data_ptr());
+    if (t.numel() == 1 && k > 0) {
+      step[k] = 0;
+    } else {
+      step[k] = static_cast<int64_t>(dtype_size(t.dtype()));
+      linear = t.shape() == out.shape() && t.is_contiguous();
+    }
+  }
+  if (linear) {
+    parallel_for(0, out.numel(), grain, [&](int64_t lo, int64_t hi) {
+      std::array<char*, M> ptr;
+      for (size_t k = 0; k < M; ++k) ptr[k] = base[k] + lo * step[k];
+      row(ptr, step, hi - lo);
+    });
+    return;
+  }
+  parallel_rows(make_iter<M>(out.shape(), operands), row, grain);
 }
 
 }  // namespace tenflowers::cpu

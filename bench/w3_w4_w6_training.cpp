@@ -1,0 +1,88 @@
+// Training steps of the design brief's models: W3 (MLP 784-1024-1024-10, batch 512 and 32), W4
+// (the CNN, batch 256), each a full train_step (forward, softmax cross-entropy, backward, Adam),
+// and W6 (a Transformer encoder layer, d 768, 12 heads, ff 3072, batch 2 x seq 128, forward and
+// backward to every weight).
+#include <benchmark/benchmark.h>
+
+#include <tenflowers/tenflowers.hpp>
+
+#include "bench/workload_counters.hpp"
+
+namespace tf = tenflowers;
+namespace nn = tenflowers::nn;
+using std::make_shared;
+
+namespace {
+
+void compile_classifier(nn::Model& model) {
+  model.compile(make_shared<nn::Adam>(nn::AdamOptions{.learning_rate = 1e-3}),
+                make_shared<nn::losses::SparseCategoricalCrossentropy>(true));
+}
+
+std::shared_ptr<nn::Sequential> w3_mlp() {
+  return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
+      make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
+      make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
+      make_shared<nn::Dense>(10)});
+}
+
+std::shared_ptr<nn::Sequential> w4_cnn() {
+  return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
+      make_shared<nn::Conv2D>(32, std::vector<int64_t>{3},
+                              nn::ConvOptions{.padding = "same", .activation = "relu"}),
+      make_shared<nn::MaxPool2D>(),
+      make_shared<nn::Conv2D>(64, std::vector<int64_t>{3},
+                              nn::ConvOptions{.padding = "same", .activation = "relu"}),
+      make_shared<nn::MaxPool2D>(), make_shared<nn::Flatten>(),
+      make_shared<nn::Dense>(128, nn::DenseOptions{.activation = "relu"}),
+      make_shared<nn::Dense>(10)});
+}
+
+void run_train_steps(benchmark::State& state, nn::Model& model, const tf::Dims& sample_shape,
+                     int64_t batch) {
+  tf::manual_seed(1);
+  std::vector<int64_t> shape{batch};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  const tf::Tensor x = tf::uniform(tf::Dims(shape), 0.0, 1.0);
+  const tf::Tensor y = tf::uniform({batch}, 0.0, 10.0).cast(tf::DType::I64);
+  compile_classifier(model);
+  model.build_for({sample_shape});
+  model.train_step({x}, {y});  // warm-up: first-step allocations and slot creation
+  for (auto _ : state) benchmark::DoNotOptimize(model.train_step({x}, {y}));
+  tf::bench::report_rate(state, "samples_per_s", static_cast<double>(batch));
+}
+
+void W3_batch512(benchmark::State& state) {
+  run_train_steps(state, *w3_mlp(), tf::Dims{784}, 512);
+}
+void W3_batch32(benchmark::State& state) {
+  run_train_steps(state, *w3_mlp(), tf::Dims{784}, 32);
+}
+void W4_batch256(benchmark::State& state) {
+  run_train_steps(state, *w4_cnn(), tf::Dims{1, 28, 28}, 256);
+}
+
+void W6_b2_s128(benchmark::State& state) {
+  constexpr int64_t kBatch = 2, kSeq = 128, kModel = 768;
+  tf::manual_seed(2);
+  nn::TransformerEncoderBlock block(12, 3072);
+  const tf::Tensor x = tf::normal({kBatch, kSeq, kModel});
+  block(x);  // builds the weights
+  const std::vector<tf::Variable> weights = block.trainable_variables();
+  auto step = [&] {
+    tf::GradientTape tape;
+    const tf::Tensor loss = tf::mean(block(x));
+    return tape.gradient(loss, weights);
+  };
+  step();
+  for (auto _ : state) benchmark::DoNotOptimize(step());
+  tf::bench::report_rate(state, "tokens_per_s", static_cast<double>(kBatch * kSeq));
+}
+
+}  // namespace
+
+BENCHMARK(W3_batch512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W3_batch32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W4_batch256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W6_b2_s128)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_MAIN();
