@@ -1,5 +1,6 @@
 // W7: 10,000 dependent adds of 1-element tensors, without and with a tape recording, and the
-// backward pass over the recorded chain. Reported per op.
+// backward pass over the recorded chain. Reported per op (counter us_per_op). The names
+// follow bench/compare.py: <workload>_<variant>, matching the peers' RESULT lines.
 #include <benchmark/benchmark.h>
 
 #include <tenflowers/tenflowers.hpp>
@@ -10,7 +11,7 @@ namespace {
 
 constexpr int kChain = 10000;
 
-void W7_AddChain_NoTape(benchmark::State& state) {
+void W7_no_tape(benchmark::State& state) {
   const tf::Tensor one = tf::Tensor::from_vec({1.0f}, {1});
   for (auto _ : state) {
     tf::Tensor x = tf::Tensor::from_vec({0.0f}, {1});
@@ -23,7 +24,7 @@ void W7_AddChain_NoTape(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void W7_AddChain_Tape(benchmark::State& state) {
+void W7_tape(benchmark::State& state) {
   const tf::Tensor one = tf::Tensor::from_vec({1.0f}, {1});
   for (auto _ : state) {
     tf::Tensor x = tf::Tensor::from_vec({0.0f}, {1});
@@ -38,7 +39,7 @@ void W7_AddChain_Tape(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
-void W7_AddChain_TapeAndBackward(benchmark::State& state) {
+void W7_tape_and_backward(benchmark::State& state) {
   const tf::Tensor one = tf::Tensor::from_vec({1.0f}, {1});
   for (auto _ : state) {
     tf::Tensor x = tf::Tensor::from_vec({0.0f}, {1});
@@ -55,7 +56,7 @@ void W7_AddChain_TapeAndBackward(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(W7_AddChain_NoTape)->Unit(benchmark::kMillisecond);
-BENCHMARK(W7_AddChain_Tape)->Unit(benchmark::kMillisecond);
-BENCHMARK(W7_AddChain_TapeAndBackward)->Unit(benchmark::kMillisecond);
+BENCHMARK(W7_no_tape)->Unit(benchmark::kMillisecond);
+BENCHMARK(W7_tape)->Unit(benchmark::kMillisecond);
+BENCHMARK(W7_tape_and_backward)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();
