@@ -38,5 +38,5 @@ done
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "bench/setup.sh: installing ${missing[*]} into $venv" >&2
-  "$py" -m pip install --quiet "${missing[@]}"
+  "$py" -m pip install "${missing[@]}" >&2  # stdout belongs to compare.py's table
 fi
