@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
-# Builds and runs the benchmarks with 2 threads and prints median figures (5 repetitions).
-# Usage: bench/run.sh [benchmark filter regex]
+# The one command for the benchmarks: installs the peers (bench/setup.sh), builds, then runs
+# ours and the peers side by side with 2 threads and writes the table into
+# docs/performance.md. Options go to bench/compare.py: --only W1,W7, --skip-w8, --no-write.
+# OPENBLAS_CORETYPE stays as the environment has it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh >/dev/null
-export OMP_NUM_THREADS=2
-filter=${1:-.}
-for exe in build/bench/bench_*; do
-  "$exe" --benchmark_filter="$filter" --benchmark_repetitions=5 \
-    --benchmark_report_aggregates_only=true --benchmark_display_aggregates_only=true |
-    grep -E "median|Benchmark|----"
-done
+venv=${BENCH_VENV:-bench/.venv}
+bench/setup.sh
+scripts/build.sh >&2  # stdout is the table's with --no-write
+OMP_NUM_THREADS=2 "$venv/bin/python" bench/compare.py --venv "$venv" "$@"
