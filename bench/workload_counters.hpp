@@ -9,9 +9,8 @@ namespace tenflowers::bench {
 // scaled by `scale` (1e-9 for GB/s or GFLOP/s).
 inline void report_rate(benchmark::State& state, const char* counter, double per_iteration,
                         double scale = 1.0) {
-  state.counters[counter] = benchmark::Counter(static_cast<double>(state.iterations()) *
-                                                   per_iteration * scale,
-                                               benchmark::Counter::kIsRate);
+  state.counters[counter] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * per_iteration * scale, benchmark::Counter::kIsRate);
 }
 
 }  // namespace tenflowers::bench
