@@ -6,7 +6,9 @@ dir=build
 extra=()
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-sanitize
-  extra=(-DTF_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTF_BUILD_BENCH=OFF)
+  # -O1 with line tables only: ASan's advice for speed, and a much quicker build than -O2 -g.
+  extra=(-DTF_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1"
+         -DTF_BUILD_BENCH=OFF)
 fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
