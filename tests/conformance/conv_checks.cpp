@@ -295,9 +295,12 @@ void check_pool(Rng& rng, Device device, bool is_max) {
   for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16}) {
     for (Layout layout : kLayouts) {
       for (int repeat = 0; repeat < 2; ++repeat) {
-        const int64_t kh = rng.integer(1, 4), kw = rng.integer(1, 4);
-        const int64_t sh = rng.integer(1, 3), sw = rng.integer(1, 3);
-        const int64_t ph = rng.integer(0, kh / 2), pw = rng.integer(0, kw / 2);
+        // The first repeat takes the usual 2x2 pool with stride 2, which has kernels of its own.
+        const bool common = repeat == 0;
+        const int64_t kh = common ? 2 : rng.integer(1, 4), kw = common ? 2 : rng.integer(1, 4);
+        const int64_t sh = common ? 2 : rng.integer(1, 3), sw = common ? 2 : rng.integer(1, 3);
+        const int64_t ph = common ? 0 : rng.integer(0, kh / 2);
+        const int64_t pw = common ? 0 : rng.integer(0, kw / 2);
         const int64_t h = rng.integer(std::max<int64_t>(1, kh - 2 * ph), kh + 6);
         const int64_t w = rng.integer(std::max<int64_t>(1, kw - 2 * pw), kw + 6);
         const bool include_pad = rng.integer(0, 1) == 1;
@@ -415,14 +418,16 @@ struct PoolCase {
   Attrs attrs;
 };
 
-PoolCase random_pool_case(Rng& rng) {
+// A random pool, or with `common` the usual 2x2 one with stride 2 and no padding (the kernels
+// have a path of their own for it) over odd and even image sizes.
+PoolCase random_pool_case(Rng& rng, bool common) {
   PoolCase c;
-  c.kh = rng.integer(1, 4);
-  c.kw = rng.integer(1, 4);
-  c.sh = rng.integer(1, 3);
-  c.sw = rng.integer(1, 3);
-  c.ph = rng.integer(0, c.kh / 2);
-  c.pw = rng.integer(0, c.kw / 2);
+  c.kh = common ? 2 : rng.integer(1, 4);
+  c.kw = common ? 2 : rng.integer(1, 4);
+  c.sh = common ? 2 : rng.integer(1, 3);
+  c.sw = common ? 2 : rng.integer(1, 3);
+  c.ph = common ? 0 : rng.integer(0, c.kh / 2);
+  c.pw = common ? 0 : rng.integer(0, c.kw / 2);
   c.h = rng.integer(std::max<int64_t>(1, c.kh - 2 * c.ph), c.kh + 6);
   c.w = rng.integer(std::max<int64_t>(1, c.kw - 2 * c.pw), c.kw + 6);
   c.out_h = (c.h + 2 * c.ph - c.kh) / c.sh + 1;
@@ -467,7 +472,7 @@ void check_max_pool2d_grad(Rng& rng, Device device, bool gather) {
   for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16}) {
     for (Layout layout : kLayouts) {
       for (int repeat = 0; repeat < 2; ++repeat) {
-        const PoolCase c = random_pool_case(rng);
+        const PoolCase c = random_pool_case(rng, repeat == 0);
         SCOPED_TRACE(describe(op, c, dtype));
         // Few distinct values, so ties (resolved to the first maximum) occur.
         Tensor x = random_tensor(rng, c.in_shape, dtype, -3, 3, layout).round().to(device);
@@ -500,7 +505,7 @@ void check_avg_pool2d_grad(Rng& rng, Device device) {
   for (DType dtype : {DType::F32, DType::F64, DType::F16, DType::BF16}) {
     for (Layout layout : kLayouts) {
       for (int repeat = 0; repeat < 2; ++repeat) {
-        PoolCase c = random_pool_case(rng);
+        PoolCase c = random_pool_case(rng, repeat == 0);
         const bool include_pad = rng.integer(0, 1) == 1;
         SCOPED_TRACE(describe("avg_pool2d_grad", c, dtype) + " count_include_pad " +
                      std::to_string(include_pad));

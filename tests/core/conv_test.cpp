@@ -169,6 +169,23 @@ TEST(Pool2d, ShapesAndValues) {
             Dims({2, 3, 4, 4}));
 }
 
+TEST(Pool2d, TwoByTwoMaxPropagatesNaNAndRoutesItsGradient) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Two windows: the first holds a NaN after its maximum, the second ties at 3.
+  const Tensor x = Tensor::from_vec({1.f, 2.f, 3.f, 0.f, nan, -1.f, 3.f, 3.f}, {1, 1, 2, 4});
+  const std::vector<float> y = tf::max_pool2d(x, {2, 2}).to_vector<float>();
+  ASSERT_EQ(y.size(), 2u);
+  EXPECT_TRUE(std::isnan(y[0]));
+  EXPECT_EQ(y[1], 3.f);
+  const Tensor dy = Tensor::from_vec({10.f, 20.f}, {1, 1, 1, 2});
+  const Tensor dx = tf::dispatch1(tf::registry().get("max_pool2d_grad"), {x, dy},
+                                  tf::Attrs{{"kernel", std::vector<int64_t>{2, 2}},
+                                            {"stride", std::vector<int64_t>{2, 2}},
+                                            {"pads", std::vector<int64_t>{0, 0, 0, 0}}});
+  // The NaN is the first window's maximum; the first 3 (row-major) wins the tie.
+  EXPECT_EQ(dx.to_vector<float>(), (std::vector<float>{0, 0, 20, 0, 10, 0, 0, 0}));
+}
+
 TEST(Pool2d, MaxPropagatesNaNAndIgnoresPadding) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const Tensor x = Tensor::from_vec({-5.f, nan, -7.f, -8.f}, {1, 1, 2, 2});

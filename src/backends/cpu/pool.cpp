@@ -2,6 +2,7 @@
 // each window clipped to the image (padding never wins a max; it counts in an average only with
 // count_include_pad). Max propagates NaN, as PyTorch does. Their gradients: max_pool2d_grad
 // (scatter to each window's argmax), max_pool2d_gather (read at each argmax) and avg_pool2d_grad.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -60,6 +61,37 @@ int64_t plane_grain(int64_t out_h, int64_t out_w, const conv::PoolParams2d& p) {
   return std::max<int64_t>(1, 32768 / std::max<int64_t>(plane_work, 1));
 }
 
+// Without padding every window lies inside the image, so no window needs clipping.
+bool unpadded(const conv::PoolParams2d& p) {
+  return p.pads.top == 0 && p.pads.left == 0 && p.pads.bottom == 0 && p.pads.right == 0;
+}
+
+// Windows that lie inside the image and never overlap (stride >= kernel): each input element
+// is in at most one window, so a gradient is written, not accumulated.
+bool disjoint_windows(const conv::PoolParams2d& p) {
+  return unpadded(p) && p.stride_h >= p.kernel_h && p.stride_w >= p.kernel_w;
+}
+
+// The common 2x2 pool with stride 2 and no padding over rows of adjacent values, for which the
+// loops below are written without branches so that they vectorize.
+bool pairs_of_adjacent_rows(const conv::PoolParams2d& p, int64_t sw) {
+  return unpadded(p) && p.kernel_h == 2 && p.kernel_w == 2 && p.stride_h == 2 && p.stride_w == 2 &&
+         sw == 1;
+}
+
+// Which of a 2x2 window's values (a, b on the first row; c, d on the second) is its maximum,
+// scanning in row-major order with replaces_max: 0 to 3.
+template <class C>
+int argmax_of_four(C a, C b, C c, C d) {
+  C best = a;
+  int at = 0;
+  at = replaces_max(b, best) ? 1 : at;
+  best = at == 1 ? b : best;
+  at = replaces_max(c, best) ? 2 : at;
+  best = at == 2 ? c : best;
+  return replaces_max(d, best) ? 3 : at;
+}
+
 // Applies fn(plane, x_plane, y_plane) over the (image, channel) planes of an NCHW x and the
 // pool-shaped y (both of any layout), in parallel.
 template <class T, class U, class Fn>
@@ -89,6 +121,47 @@ void max_pool2d_grad_typed(KernelContext& ctx) {
   const int64_t xh = x.strides()[2], xw = x.strides()[3];
   const int64_t dh = dy.strides()[2], dw = dy.strides()[3];
   T* result = static_cast<T*>(ctx.outputs[0].data_ptr());
+  if (pairs_of_adjacent_rows(p, xw)) {
+    // Every input element gets its window's gradient or zero; odd trailing rows and columns,
+    // outside every window, get zero.
+    for_planes<T, T>(x, dy, p, [&](int64_t plane, const T* src, const T* grad) {
+      T* dst = result + plane * in_h * in_w;
+      const T zero = convert<T>(C(0));
+      if (in_h != 2 * out_h || in_w != 2 * out_w) std::fill(dst, dst + in_h * in_w, zero);
+      for (int64_t oh = 0; oh < out_h; ++oh) {
+        const T* top = src + 2 * oh * xh;
+        const T* bottom = top + xh;
+        T* top_out = dst + 2 * oh * in_w;
+        T* bottom_out = top_out + in_w;
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          const int at = argmax_of_four(convert<C>(top[2 * ow]), convert<C>(top[2 * ow + 1]),
+                                        convert<C>(bottom[2 * ow]), convert<C>(bottom[2 * ow + 1]));
+          const T g = grad[oh * dh + ow * dw];
+          top_out[2 * ow] = at == 0 ? g : zero;
+          top_out[2 * ow + 1] = at == 1 ? g : zero;
+          bottom_out[2 * ow] = at == 2 ? g : zero;
+          bottom_out[2 * ow + 1] = at == 3 ? g : zero;
+        }
+      }
+    });
+    return;
+  }
+  if (disjoint_windows(p)) {
+    for_planes<T, T>(x, dy, p, [&](int64_t plane, const T* src, const T* grad) {
+      T* dst = result + plane * in_h * in_w;
+      std::fill(dst, dst + in_h * in_w, convert<T>(C(0)));
+      for (int64_t oh = 0; oh < out_h; ++oh) {
+        const int64_t h0 = oh * p.stride_h;
+        for (int64_t ow = 0; ow < out_w; ++ow) {
+          const int64_t w0 = ow * p.stride_w;
+          const auto [h, w] =
+              window_argmax(src, xh, xw, Window{h0, h0 + p.kernel_h, w0, w0 + p.kernel_w});
+          dst[h * in_w + w] = grad[oh * dh + ow * dw];
+        }
+      }
+    });
+    return;
+  }
   for_planes<T, T>(x, dy, p, [&](int64_t plane, const T* src, const T* grad) {
     std::vector<C> acc(static_cast<size_t>(in_h * in_w), C(0));
     for (int64_t oh = 0; oh < out_h; ++oh) {
@@ -157,6 +230,53 @@ void avg_pool2d_grad_typed(KernelContext& ctx) {
   });
 }
 
+// One plane of a 2x2, stride-2 max pool over rows of adjacent values: the larger of the two
+// rows first (the maximum and NaN propagation do not depend on the order), then of the pairs.
+template <class T>
+void max_pool_plane_2x2(const T* src, int64_t sh, int64_t out_h, int64_t out_w, T* dst) {
+  using C = compute_t<T>;
+  for (int64_t oh = 0; oh < out_h; ++oh) {
+    const T* top = src + 2 * oh * sh;
+    const T* bottom = top + sh;
+    T* out = dst + oh * out_w;
+    for (int64_t ow = 0; ow < out_w; ++ow) {
+      const C a = convert<C>(top[2 * ow]), b = convert<C>(top[2 * ow + 1]);
+      const C c = convert<C>(bottom[2 * ow]), d = convert<C>(bottom[2 * ow + 1]);
+      const C upper = replaces_max(b, a) ? b : a;
+      const C lower = replaces_max(d, c) ? d : c;
+      out[ow] = convert<T>(replaces_max(lower, upper) ? lower : upper);
+    }
+  }
+}
+
+// One plane of a pool whose windows all lie inside the image (no padding, so the average's
+// count is the kernel's size): no clipping, and the taps are read without bounds checks.
+template <PoolKind kind, class T>
+void pool_plane_inside(const T* src, int64_t sh, int64_t sw, const conv::PoolParams2d& p,
+                       int64_t out_h, int64_t out_w, T* dst) {
+  using C = compute_t<T>;
+  const C taps = static_cast<C>(p.kernel_h * p.kernel_w);
+  for (int64_t oh = 0; oh < out_h; ++oh) {
+    for (int64_t ow = 0; ow < out_w; ++ow) {
+      const T* corner = src + oh * p.stride_h * sh + ow * p.stride_w * sw;
+      C acc = kind == PoolKind::Max ? -std::numeric_limits<C>::infinity() : C(0);
+      for (int64_t i = 0; i < p.kernel_h; ++i) {
+        const T* row = corner + i * sh;
+        for (int64_t j = 0; j < p.kernel_w; ++j) {
+          const C v = convert<C>(row[j * sw]);
+          if constexpr (kind == PoolKind::Max) {
+            acc = replaces_max(v, acc) ? v : acc;
+          } else {
+            acc += v;
+          }
+        }
+      }
+      if constexpr (kind == PoolKind::Average) acc /= taps;
+      dst[oh * out_w + ow] = convert<T>(acc);
+    }
+  }
+}
+
 template <PoolKind kind, class T>
 void pool2d(KernelContext& ctx) {
   using C = compute_t<T>;
@@ -172,10 +292,19 @@ void pool2d(KernelContext& ctx) {
   T* result = static_cast<T*>(out.data_ptr());
   const int64_t grain = plane_grain(out_h, out_w, p);
 
+  const bool inside = unpadded(p);
   parallel_for(0, x.shape()[0] * channels, grain, [&](int64_t first, int64_t last) {
     for (int64_t plane = first; plane < last; ++plane) {
       const T* src = input + (plane / channels) * sn + (plane % channels) * sc;
       T* dst = result + plane * out_h * out_w;
+      if (kind == PoolKind::Max && pairs_of_adjacent_rows(p, sw)) {
+        max_pool_plane_2x2(src, sh, out_h, out_w, dst);
+        continue;
+      }
+      if (inside) {
+        pool_plane_inside<kind>(src, sh, sw, p, out_h, out_w, dst);
+        continue;
+      }
       for (int64_t oh = 0; oh < out_h; ++oh) {
         for (int64_t ow = 0; ow < out_w; ++ow) {
           const auto [h_lo, h_hi, w_lo, w_hi] = window_at(p, oh, ow, in_h, in_w);
