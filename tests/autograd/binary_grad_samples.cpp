@@ -116,6 +116,11 @@ void register_binary_grad_samples(SampleRegistry& r) {
           const ShapePair s = shape_pair(rng);
           return OpSample{{on_grid(rng, s.a, 0.5), input(rng, s.b)}, {}};
         }));
+  // x kept 0.5 away from ReLU's kink at 0, where the derivative in x jumps.
+  r.add("relu_grad", repeat(4, [](Rng& rng) {
+          const ShapePair s = shape_pair(rng);
+          return OpSample{{on_grid(rng, s.a, 0.5), input(rng, s.b)}, {}};
+        }));
   r.add("where", repeat(4, [](Rng& rng) {
           // Each operand broadcast in turn: (condition, a, b) shapes.
           const std::vector<int64_t> shapes[][3] = {{{3, 1}, {4}, {3, 4}},

@@ -231,6 +231,11 @@ void register_binary_checks(CheckRegistry& r) {
                            {{{-3, 3}, {-3, 3}}},
                            Pairs::All,
                            Result::Floating}}));
+  r.add({"relu_grad"}, check({{[](const Tensor& x, const Tensor& g) {
+                                 return dispatch1(registry().get("relu_grad"), {x, g});
+                               },
+                               [](double x, double g) { return x > 0 ? g : 0.0; }, wide, Pairs::All,
+                               Result::Floating}}));
 
   const std::vector<std::pair<Range, Range>> small = {{{-3, 3}, {-3, 3}}};
   auto comparison = [&](auto op, auto reference) {

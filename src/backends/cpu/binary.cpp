@@ -105,6 +105,7 @@ constexpr BinarySpec kSpecs[] = {
     {"minimum", Binary::Minimum, Compute::Promoted, false},
     {"mod", Binary::Mod, Compute::Promoted, true},
     {"atan2", Binary::Atan2, Compute::Floating, true},
+    {"relu_grad", Binary::ReluGrad, Compute::Floating, false},
     {"eq", Binary::Eq, Compute::Compare, false},
     {"ne", Binary::Ne, Compute::Compare, false},
     {"lt", Binary::Lt, Compute::Compare, false},

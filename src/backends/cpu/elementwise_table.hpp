@@ -28,6 +28,7 @@ enum class Unary : uint8_t {
 // and logical ops (whose inputs are bool).
 enum class Binary : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum, Mod, Atan2,
+  ReluGrad,                           // x > 0 ? g : 0 (inputs x, g)
   Eq, Ne, Lt, Le, Gt, Ge,             // bool output
   LogicalAnd, LogicalOr, LogicalXor,  // bool inputs and output
   Count

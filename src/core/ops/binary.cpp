@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "src/core/api/op_call.hpp"
+#include "src/core/ops/derivatives.hpp"
 #include "src/core/ops/infer.hpp"
 #include "src/core/ops/register.hpp"
 #include "tenflowers/core/error.hpp"
@@ -131,6 +133,10 @@ Tensor clamp_passes(const Tensor& x, const Attrs& attrs) {
 
 }  // namespace
 
+Tensor relu_grad_of(const Tensor& x, const Tensor& g) {
+  return dispatch1(TF_OP("relu_grad"), {x, g});
+}
+
 void register_binary_ops(OpRegistry& r) {
   r.def("add")
       .inputs(2)
@@ -223,6 +229,23 @@ void register_binary_ops(OpRegistry& r) {
             [&](const Tensor& t) { return neg(t * floor(a / b)); });
       })
       .onnx("Mod");
+  // relu_grad(x, g) = g where x > 0, else 0: ReLU's gradient in one pass. Linear in g; in x it
+  // is piecewise constant, so its slope there is zero almost everywhere.
+  r.def("relu_grad")
+      .inputs(2)
+      .infer(broadcast_floating)
+      .grad([](const GradContext& c) {
+        const Tensor& x = c.inputs[0];
+        return binary_grads(
+            c, [](const Tensor& g) { return zeros_like(g); },
+            [&](const Tensor& g) { return relu_grad_of(x, g); });
+      })
+      .jvp([](const JvpContext& c) {
+        const Tensor& x = c.inputs[0];
+        return binary_jvp(
+            c, [](const Tensor&) { return Tensor(); },
+            [&](const Tensor& t) { return relu_grad_of(x, t); });
+      });
   // atan2(y, x): d/dy = x / (x^2 + y^2), d/dx = -y / (x^2 + y^2).
   r.def("atan2")
       .inputs(2)

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "src/core/ops/derivatives.hpp"
 #include "src/core/ops/infer.hpp"
 #include "src/core/ops/register.hpp"
 #include "tenflowers/core/error.hpp"
@@ -90,7 +91,7 @@ void register_unary_ops(OpRegistry& r) {
   elementwise_derivative(r.def("square").infer(same_numeric),
                          [](X g, X x, X, A) { return g * (2.0 * x); });
   elementwise_derivative(r.def("relu").infer(same_numeric), [](X g, X x, X, A) {
-    return where(x > scalar_like(x, 0.0), g, scalar_like(g, 0.0));
+    return relu_grad_of(x, g);
   }).onnx("Relu");
   elementwise_derivative(r.def("floor").infer(infer::same_as_input), zero_derivative).onnx("Floor");
   elementwise_derivative(r.def("ceil").infer(infer::same_as_input), zero_derivative).onnx("Ceil");
