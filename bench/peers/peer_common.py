@@ -22,6 +22,16 @@ QUICK_REP_SECONDS = 0.1
 FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 
+def parse_w8_args(description):
+    """The W8 scripts' command line."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true",
+                        help="one epoch on the first 6,000 training samples (smoke runs)")
+    return parser.parse_args()
+
+
 def parse_args(description, extra=None):
     """The workload scripts' command line; `extra` may add options to the parser."""
     parser = argparse.ArgumentParser(description=description)

@@ -2,7 +2,6 @@
 Keras's compile and fit (TF's usual way, which runs the step as a graph). Prints `RESULT W8 ...`
 lines: the median seconds per epoch, the test accuracy after the last epoch and the process's
 peak resident memory; logs go to stderr."""
-import argparse
 import os
 import statistics
 import time
@@ -12,7 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's start-up chatter
 import tensorflow as tf  # noqa: E402
 import keras  # noqa: E402
 
-from peer_common import fashion_mnist, log, peak_rss_mib, result  # noqa: E402
+from peer_common import fashion_mnist, log, parse_w8_args, peak_rss_mib, result  # noqa: E402
 from tf_workloads import w4_cnn  # noqa: E402
 
 BATCH = 128
@@ -34,22 +33,13 @@ class EpochTimer(keras.callbacks.Callback):
         log(f"tensorflow {tf.__version__} epoch {epoch + 1}: {self.seconds[-1]:.1f} s")
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true",
-                        help="one epoch on the first 6,000 training samples (smoke runs)")
-    return parser.parse_args()
-
-
 def load(split, limit=None):
     images, labels = fashion_mnist(split)
     return images[:limit, :, :, None], labels[:limit]  # NHWC: TF's CPU convolutions
 
 
 def main():
-    args = parse_args()
+    args = parse_w8_args(__doc__.splitlines()[0])
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     keras.utils.set_random_seed(1)

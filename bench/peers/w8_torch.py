@@ -2,26 +2,16 @@
 same model, initialization family and data order rules as tenflowers-train. Prints
 `RESULT W8 ...` lines: the median seconds per epoch, the test accuracy after the last epoch and
 the process's peak resident memory; logs go to stderr."""
-import argparse
 import statistics
 import time
 
 import torch
 from torch import nn
 
-from peer_common import fashion_mnist, log, peak_rss_mib, result
+from peer_common import fashion_mnist, log, parse_w8_args, peak_rss_mib, result
 from torch_workloads import w4_cnn
 
 BATCH = 128
-
-
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true",
-                        help="one epoch on the first 6,000 training samples (smoke runs)")
-    return parser.parse_args()
 
 
 def load(split, limit=None):
@@ -49,7 +39,7 @@ def accuracy(model, x, y):
 
 
 def main():
-    args = parse_args()
+    args = parse_w8_args(__doc__.splitlines()[0])
     epochs = 1 if args.quick else args.epochs
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
