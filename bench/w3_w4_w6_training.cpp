@@ -19,25 +19,6 @@ void compile_classifier(nn::Model& model) {
                 make_shared<nn::losses::SparseCategoricalCrossentropy>(true));
 }
 
-std::shared_ptr<nn::Sequential> w3_mlp() {
-  return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
-      make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
-      make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
-      make_shared<nn::Dense>(10)});
-}
-
-std::shared_ptr<nn::Sequential> w4_cnn() {
-  return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
-      make_shared<nn::Conv2D>(32, std::vector<int64_t>{3},
-                              nn::ConvOptions{.padding = "same", .activation = "relu"}),
-      make_shared<nn::MaxPool2D>(),
-      make_shared<nn::Conv2D>(64, std::vector<int64_t>{3},
-                              nn::ConvOptions{.padding = "same", .activation = "relu"}),
-      make_shared<nn::MaxPool2D>(), make_shared<nn::Flatten>(),
-      make_shared<nn::Dense>(128, nn::DenseOptions{.activation = "relu"}),
-      make_shared<nn::Dense>(10)});
-}
-
 void run_train_steps(benchmark::State& state, nn::Model& model, const tf::Dims& sample_shape,
                      int64_t batch) {
   tf::manual_seed(1);
@@ -53,13 +34,13 @@ void run_train_steps(benchmark::State& state, nn::Model& model, const tf::Dims& 
 }
 
 void W3_batch512(benchmark::State& state) {
-  run_train_steps(state, *w3_mlp(), tf::Dims{784}, 512);
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512);
 }
 void W3_batch32(benchmark::State& state) {
-  run_train_steps(state, *w3_mlp(), tf::Dims{784}, 32);
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32);
 }
 void W4_batch256(benchmark::State& state) {
-  run_train_steps(state, *w4_cnn(), tf::Dims{1, 28, 28}, 256);
+  run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256);
 }
 
 void W6_b2_s128(benchmark::State& state) {

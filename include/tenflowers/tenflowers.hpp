@@ -38,6 +38,7 @@
 #include "tenflowers/nn/lr_schedule.hpp"
 #include "tenflowers/nn/metrics.hpp"
 #include "tenflowers/nn/model.hpp"
+#include "tenflowers/nn/models.hpp"
 #include "tenflowers/nn/optimizer.hpp"
 #include "tenflowers/nn/optimizers.hpp"
 

@@ -179,23 +179,8 @@ std::pair<Split, Split> load_data(const Args& args) {
 }
 
 std::shared_ptr<nn::Sequential> make_model(const Args& args, int64_t classes) {
-  using std::make_shared;
-  if (args.model == "mlp") {
-    return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
-        make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
-        make_shared<nn::Dense>(1024, nn::DenseOptions{.activation = "relu"}),
-        make_shared<nn::Dense>(classes)});
-  }
-  // W4: conv3x3(32, pad 1)-relu-maxpool2-conv3x3(64, pad 1)-relu-maxpool2-dense(128)-relu-dense.
-  return make_shared<nn::Sequential>(std::vector<nn::LayerPtr>{
-      make_shared<nn::Conv2D>(32, std::vector<int64_t>{3},
-                              nn::ConvOptions{.padding = "same", .activation = "relu"}),
-      make_shared<nn::MaxPool2D>(),
-      make_shared<nn::Conv2D>(64, std::vector<int64_t>{3},
-                              nn::ConvOptions{.padding = "same", .activation = "relu"}),
-      make_shared<nn::MaxPool2D>(), make_shared<nn::Flatten>(),
-      make_shared<nn::Dense>(128, nn::DenseOptions{.activation = "relu"}),
-      make_shared<nn::Dense>(classes)});
+  return args.model == "mlp" ? nn::models::mlp({1024, 1024}, classes)
+                             : nn::models::small_cnn(classes);
 }
 
 // Times each epoch's training batches alone (the test-set evaluation that follows each epoch is
