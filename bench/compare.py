@@ -23,7 +23,8 @@ BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 OURS = "tenflowers"
 WORKLOADS = ("W1", "W2", "W3", "W4", "W6", "W7", "W8")
 TITLES = {
-    "W1": "y = relu(x*1.5 + 0.25) over 16M f32, and a plain copy as the ceiling",
+    "W1": "y = relu(x*1.5 + 0.25) over 16M f32, eager (n16M) and as a graph (graph_n16M: our "
+          "graph::Function, torch.compile, tf.function), and a plain copy as the ceiling",
     "W2": "f32 GEMM 2048³",
     "W3": "MLP 784-1024-1024-10 train step (Adam)",
     "W4": "CNN train step (Adam), batch 256",
@@ -341,11 +342,14 @@ def header(threads, versions, quick):
 
 
 def copy_share_line(figures, columns):
-    """W1's bandwidth as a share of the same framework's plain copy (the target is 80%)."""
-    w1 = figures.values.get(("W1", "n16M", "GB_per_s"), {})
+    """W1's bandwidth, eager and as a graph, as a share of the same framework's plain copy (the
+    target is 80%)."""
     copy = figures.values.get(("copy", "n16M", "GB_per_s"), {})
-    shares = [f"{c} {w1[c] / copy[c]:.0%}" for c in columns
-              if w1.get(c) and copy.get(c)]
+    shares = []
+    for variant in ("n16M", "graph_n16M"):
+        w1 = figures.values.get(("W1", variant, "GB_per_s"), {})
+        shares += [f"{c} {variant} {w1[c] / copy[c]:.0%}" for c in columns
+                   if w1.get(c) and copy.get(c)]
     return ["", "W1 as a share of the same framework's copy: " + ", ".join(shares) + "."] \
         if shares else []
 

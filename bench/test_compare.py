@@ -95,7 +95,7 @@ class TableTest(unittest.TestCase):
         self.assertIn("| no_tape | us_per_op ↓ | 10.8 | 3.00 | — | — | 0.28 | — | — |",
                       table)
         self.assertIn("| copy n16M | GB_per_s ↑ | — | 10.0 |", table)
-        self.assertIn("W1 as a share of the same framework's copy: PyTorch 50%.", table)
+        self.assertIn("W1 as a share of the same framework's copy: PyTorch n16M 50%.", table)
         self.assertIn("TensorFlow not installed", table)
         self.assertNotIn("### W2", table)
 

@@ -1,5 +1,6 @@
-// W1: y = relu(x * 1.5 + 0.25) over 16M f32 (GB/s of one read and one write), with a plain copy
-// of the same tensor as the bandwidth ceiling. W2: f32 GEMM 2048^3 (GFLOP/s).
+// W1: y = relu(x * 1.5 + 0.25) over 16M f32 (GB/s of one read and one write), eager and as a
+// graph Function (traced once, the chain fused into one pass), with a plain copy of the same
+// tensor as the bandwidth ceiling. W2: f32 GEMM 2048^3 (GFLOP/s).
 #include <benchmark/benchmark.h>
 
 #include <tenflowers/tenflowers.hpp>
@@ -19,6 +20,13 @@ void W1_n16M(benchmark::State& state) {
   tf::bench::report_rate(state, "GB_per_s", 2.0 * 4 * kW1Elements, 1e-9);
 }
 
+void W1_graph_n16M(benchmark::State& state) {
+  const tf::Tensor x = tf::uniform({kW1Elements}, -1.0, 1.0, tf::DType::F32, 1);
+  tf::graph::Function f([](const tf::Tensor& t) { return tf::relu(t * 1.5 + 0.25); });
+  for (auto _ : state) benchmark::DoNotOptimize(f.call1(x));
+  tf::bench::report_rate(state, "GB_per_s", 2.0 * 4 * kW1Elements, 1e-9);
+}
+
 void copy_n16M(benchmark::State& state) {
   const tf::Tensor x = tf::uniform({kW1Elements}, -1.0, 1.0, tf::DType::F32, 1);
   for (auto _ : state) benchmark::DoNotOptimize(x.copy());
@@ -35,6 +43,7 @@ void W2_n2048(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(W1_n16M)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W1_graph_n16M)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(copy_n16M)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W2_n2048)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_MAIN();

@@ -27,7 +27,8 @@ def w1(quick, graph):
     x = tf.random.normal([W1_N])
     bytes_moved = 2 * 4 * W1_N  # one read and one write of N f32
     step = maybe_graph(lambda: tf.nn.relu(x * 1.5 + 0.25), graph)
-    result("W1", "n16M", "GB_per_s", bytes_moved / seconds_per_call(step, quick) / 1e9)
+    variant = "graph_n16M" if graph else "n16M"
+    result("W1", variant, "GB_per_s", bytes_moved / seconds_per_call(step, quick) / 1e9)
     # tf.identity may alias its input; DeepCopy always writes a new buffer.
     step = maybe_graph(lambda: tf.raw_ops.DeepCopy(x=x), graph)
     result("copy", "n16M", "GB_per_s", bytes_moved / seconds_per_call(step, quick) / 1e9)

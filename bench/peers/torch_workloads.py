@@ -1,5 +1,5 @@
 """The design brief's standard workloads W1-W4, W6 and W7 in PyTorch eager on the CPU (W8 is
-w8_torch.py). Prints `RESULT <workload> <variant> <unit> <value>` lines, medians of 5
+w8_torch.py); W1 also with torch.compile. Prints `RESULT <workload> <variant> <unit> <value>` lines, medians of 5
 repetitions after a warm-up; logs go to stderr."""
 import torch
 from torch import nn
@@ -17,6 +17,11 @@ def w1(quick):
     bytes_moved = 2 * 4 * W1_N  # one read and one write of N f32
     seconds = seconds_per_call(lambda: torch.relu(x * 1.5 + 0.25), quick)
     result("W1", "n16M", "GB_per_s", bytes_moved / seconds / 1e9)
+    # The graph variant: torch.compile (Inductor generates one fused C++ loop).
+    compiled = torch.compile(lambda t: torch.relu(t * 1.5 + 0.25))
+    compiled(x)  # compiles outside the timing
+    seconds = seconds_per_call(lambda: compiled(x), quick)
+    result("W1", "graph_n16M", "GB_per_s", bytes_moved / seconds / 1e9)
     seconds = seconds_per_call(lambda: copy.copy_(x), quick)
     result("copy", "n16M", "GB_per_s", bytes_moved / seconds / 1e9)
 

@@ -112,7 +112,9 @@ bool Tensor::shares_storage(const Tensor& other) const {
 
 void* Tensor::data_ptr() const {
   const TensorImpl& t = checked();
-  TF_CHECK(t.storage, InvalidArgument, "a meta tensor has no data");
+  TF_CHECK(t.storage, InvalidArgument,
+           "a meta tensor has no data (a graph trace runs code on meta tensors: code that "
+           "reads values cannot be traced)");
   return static_cast<char*>(t.storage->data()) +
          t.offset * static_cast<int64_t>(dtype_size(t.dtype));
 }

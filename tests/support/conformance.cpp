@@ -23,6 +23,7 @@ CheckRegistry& conformance_checks() {
     register_index_checks(*r);
     register_shape_checks(*r);
     register_optimizer_checks(*r);
+    register_fused_checks(*r);
     return r;
   }();
   return *instance;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <string>
 
+#include "src/backends/cpu/elementwise_codes.hpp"
 #include "src/backends/cpu/elementwise_loops.hpp"
 #include "src/backends/cpu/register.hpp"
 #include "tenflowers/core/convert.hpp"
@@ -118,6 +119,13 @@ constexpr BinarySpec kSpecs[] = {
 };
 
 }  // namespace
+
+std::optional<ElementwiseCode<vec::Binary>> binary_code(std::string_view op) {
+  for (const auto& spec : kSpecs) {
+    if (spec.op == op) return ElementwiseCode<vec::Binary>{spec.code, spec.costly};
+  }
+  return std::nullopt;
+}
 
 void register_cpu_binary_kernels(OpRegistry& r) {
   for (const BinarySpec& spec : kSpecs) {

@@ -27,6 +27,37 @@ inline DType compute_dtype(DType d) {
 inline constexpr int64_t kCheapGrain = kDefaultGrain;
 inline constexpr int64_t kCostlyGrain = 4096;
 
+// Runs row() over every element of `out` and its broadcast inputs, split across threads
+// (operands[0] is out). Inputs that are contiguous with the output's shape, or single values,
+// need no strided iteration: one linear range covers them (the common case, and the cheap one
+// for tiny ops).
+template <size_t M, class Row>
+void for_each_elementwise_row(const Tensor& out, const std::array<const Tensor*, M>& operands,
+                              Row& row, int64_t grain) {
+  std::array<char*, M> base;
+  std::array<int64_t, M> step;
+  bool linear = true;
+  for (size_t k = 0; k < M && linear; ++k) {
+    const Tensor& t = *operands[k];
+    base[k] = static_cast<char*>(t.data_ptr());
+    if (t.numel() == 1 && k > 0) {
+      step[k] = 0;
+    } else {
+      step[k] = static_cast<int64_t>(dtype_size(t.dtype()));
+      linear = t.shape() == out.shape() && t.is_contiguous();
+    }
+  }
+  if (linear) {
+    parallel_for(0, out.numel(), grain, [&](int64_t lo, int64_t hi) {
+      std::array<char*, M> ptr;
+      for (size_t k = 0; k < M; ++k) ptr[k] = base[k] + lo * step[k];
+      row(ptr, step, hi - lo);
+    });
+    return;
+  }
+  parallel_rows(make_iter<M>(out.shape(), operands), row, grain);
+}
+
 // out = fn(inputs) with inputs[k] converted to in_types[k] and fn writing `result_type`, which
 // is converted to out's dtype. All tensors are on the CPU; out is contiguous with the
 // broadcast shape of the inputs.
@@ -85,30 +116,7 @@ void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inpu
       if (!direct[0]) convert[0](buffer[0], compute_size[0], dst, stride[0], count);
     }
   };
-  // Inputs that are contiguous with the output's shape, or single values, need no strided
-  // iteration: one linear range covers them (the common case, and the cheap one for tiny ops).
-  std::array<char*, M> base;
-  std::array<int64_t, M> step;
-  bool linear = true;
-  for (size_t k = 0; k < M && linear; ++k) {
-    const Tensor& t = *operands[k];
-    base[k] = static_cast<char*>(t.data_ptr());
-    if (t.numel() == 1 && k > 0) {
-      step[k] = 0;
-    } else {
-      step[k] = static_cast<int64_t>(dtype_size(t.dtype()));
-      linear = t.shape() == out.shape() && t.is_contiguous();
-    }
-  }
-  if (linear) {
-    parallel_for(0, out.numel(), grain, [&](int64_t lo, int64_t hi) {
-      std::array<char*, M> ptr;
-      for (size_t k = 0; k < M; ++k) ptr[k] = base[k] + lo * step[k];
-      row(ptr, step, hi - lo);
-    });
-    return;
-  }
-  parallel_rows(make_iter<M>(out.shape(), operands), row, grain);
+  for_each_elementwise_row<M>(out, operands, row, grain);
 }
 
 }  // namespace tenflowers::cpu

@@ -16,5 +16,6 @@ void register_cpu_conv_kernels(OpRegistry& r);       // conv.cpp
 void register_cpu_index_kernels(OpRegistry& r);      // index.cpp
 void register_cpu_shape_kernels(OpRegistry& r);      // shape.cpp
 void register_cpu_optimizer_kernels(OpRegistry& r);  // optimizer.cpp
+void register_cpu_fused_kernels(OpRegistry& r);      // fused.cpp
 
 }  // namespace tenflowers::cpu

@@ -2,6 +2,7 @@
 // kernel of the active instruction set, then runs the shared elementwise driver.
 #include <string>
 
+#include "src/backends/cpu/elementwise_codes.hpp"
 #include "src/backends/cpu/elementwise_loops.hpp"
 #include "src/backends/cpu/register.hpp"
 
@@ -70,6 +71,13 @@ constexpr UnarySpec kSpecs[] = {
 };
 
 }  // namespace
+
+std::optional<ElementwiseCode<vec::Unary>> unary_code(std::string_view op) {
+  for (const auto& spec : kSpecs) {
+    if (spec.op == op) return ElementwiseCode<vec::Unary>{spec.code, spec.costly};
+  }
+  return std::nullopt;
+}
 
 void register_cpu_unary_kernels(OpRegistry& r) {
   for (const UnarySpec& spec : kSpecs) {

@@ -16,10 +16,15 @@ Tensor create(const OpDef& op, Attrs attrs, DType dtype, std::optional<Device> d
 }
 
 // Sets the stream attributes: an explicit seed starts at offset 0; otherwise the call reserves
-// `count` counters of the global generator, so consecutive calls never overlap.
+// `count` counters of the global generator, so consecutive calls never overlap, and records
+// that count as "stream_count" so that a graph run draws a fresh stream the same way.
 Attrs with_stream(Attrs attrs, std::optional<uint64_t> seed, int64_t count) {
   RandomStream stream{seed.value_or(0), 0};
-  if (!seed) stream = next_random_stream(static_cast<uint64_t>(std::max<int64_t>(count, 0)));
+  if (!seed) {
+    const auto reserved = static_cast<uint64_t>(std::max<int64_t>(count, 0));
+    stream = next_random_stream(reserved);
+    attrs.set("stream_count", static_cast<int64_t>(reserved));
+  }
   // The attributes hold the 64-bit patterns as int64 (a lossless round trip).
   attrs.set("seed", static_cast<int64_t>(stream.seed));
   attrs.set("offset", static_cast<int64_t>(stream.offset));

@@ -14,6 +14,7 @@ void register_core_ops(OpRegistry& r) {
   register_index_ops(r);
   register_shape_ops(r);
   register_optimizer_ops(r);
+  register_fused_ops(r);
 }
 
 }  // namespace tenflowers

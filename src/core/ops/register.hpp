@@ -17,5 +17,6 @@ void register_conv_ops(OpRegistry& r);       // conv.cpp: convolution and poolin
 void register_index_ops(OpRegistry& r);      // index.cpp: gather, scatter, take, one_hot, masks
 void register_shape_ops(OpRegistry& r);      // shape.cpp: concat, split, tile, pad, sort, ...
 void register_optimizer_ops(OpRegistry& r);  // optimizer.cpp: fused sgd/adam/rmsprop/adagrad
+void register_fused_ops(OpRegistry& r);      // fused.cpp: fused_elementwise
 
 }  // namespace tenflowers
