@@ -86,9 +86,8 @@ Tensor Tensor::from_blob(void* data, Dims shape, Dims strides, DType dtype, Devi
       make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, device));
 }
 
-const TensorImpl& Tensor::checked() const {
-  if (!impl_) throw InvalidArgument("the tensor is undefined (default-constructed or moved from)");
-  return *impl_;
+void Tensor::throw_undefined() {
+  throw InvalidArgument("the tensor is undefined (default-constructed or moved from)");
 }
 
 int64_t Tensor::size(int64_t axis) const {

@@ -63,6 +63,8 @@ TEST_F(SmallVectorTest, StaysInlineUpToItsCapacityThenGrowsOnTheHeap) {
   EXPECT_EQ(v.back(), 99);
   v.pop_back();
   EXPECT_EQ(v.back(), 98);
+  EXPECT_EQ(v.at(98), 98);
+  EXPECT_THROW(v.at(99), std::out_of_range);
   const std::span<const int> view = v;
   EXPECT_EQ(view.size(), 99u);
 }

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 
@@ -78,6 +79,14 @@ class SmallVector {
   const T* data() const noexcept { return data_; }
   T& operator[](size_t i) { return data_[i]; }
   const T& operator[](size_t i) const { return data_[i]; }
+  T& at(size_t i) {
+    if (i >= size_) throw std::out_of_range("SmallVector::at: index out of range");
+    return data_[i];
+  }
+  const T& at(size_t i) const {
+    if (i >= size_) throw std::out_of_range("SmallVector::at: index out of range");
+    return data_[i];
+  }
   T& front() { return data_[0]; }
   const T& front() const { return data_[0]; }
   T& back() { return data_[size_ - 1]; }

@@ -164,7 +164,13 @@ class Tensor {
   Tensor log_softmax(int64_t axis = -1) const;
 
  private:
-  const TensorImpl& checked() const;  // throws InvalidArgument for an undefined tensor
+  // Throws InvalidArgument for an undefined tensor; inline, since every accessor goes through it.
+  const TensorImpl& checked() const {
+    if (!impl_) [[unlikely]]
+      throw_undefined();
+    return *impl_;
+  }
+  [[noreturn]] static void throw_undefined();
   void check_host_access(DType requested) const;
   Tensor host_contiguous() const;
   std::shared_ptr<TensorImpl> impl_;
