@@ -109,11 +109,8 @@ bool Tensor::shares_storage(const Tensor& other) const {
   return defined() && other.defined() && storage() && storage() == other.storage();
 }
 
-void* Tensor::data_ptr() const {
-  const TensorImpl& t = checked();
-  TF_CHECK(t.storage, InvalidArgument, "a meta tensor has no data");
-  return static_cast<char*>(t.storage->data()) +
-         t.offset * static_cast<int64_t>(dtype_size(t.dtype));
+void Tensor::throw_no_data() {
+  throw InvalidArgument("a meta tensor has no data");
 }
 
 void Tensor::check_host_access(DType requested) const {

@@ -84,7 +84,13 @@ class Tensor {
   bool shares_storage(const Tensor& other) const;
   TensorImpl* impl() const { return impl_.get(); }
   // Address of element 0 (storage start + offset). Host access requires a CPU tensor.
-  void* data_ptr() const;
+  void* data_ptr() const {
+    const TensorImpl& t = checked();
+    if (!t.storage) [[unlikely]]
+      throw_no_data();
+    return static_cast<char*>(t.storage->data()) +
+           t.offset * static_cast<int64_t>(dtype_size(t.dtype));
+  }
   template <class T>
   T* data() const {
     check_host_access(dtype_v<T>);
@@ -171,6 +177,7 @@ class Tensor {
     return *impl_;
   }
   [[noreturn]] static void throw_undefined();
+  [[noreturn]] static void throw_no_data();
   void check_host_access(DType requested) const;
   Tensor host_contiguous() const;
   std::shared_ptr<TensorImpl> impl_;

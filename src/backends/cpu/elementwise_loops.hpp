@@ -34,22 +34,55 @@ template <size_t N>
 void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inputs,
                      const std::array<DType, N>& in_types, DType result_type, vec::ArrayFn fn,
                      const vec::Params& params, int64_t grain) {
-  if (out.numel() == 0) return;
+  const int64_t total = out.numel();
+  if (total == 0) return;
   constexpr size_t M = N + 1;  // operand 0 is the output
   constexpr int64_t kChunk = 512;
   std::array<const Tensor*, M> operands;
+  std::array<DType, M> compute_type;
+  operands[0] = &out;
+  compute_type[0] = result_type;
+  for (size_t k = 0; k < N; ++k) {
+    operands[k + 1] = inputs[k];
+    compute_type[k + 1] = in_types[k];
+  }
+  // Inputs that are contiguous with the output's shape, or single values, need no strided
+  // iteration: one linear range covers them (the common case, and the cheap one for tiny ops).
+  // A single value steps by 0, unless the output has one element too: then every operand is a
+  // one-element array and nothing needs converting or repeating.
+  std::array<char*, M> base;
+  std::array<int64_t, M> step;
+  bool linear = true;
+  bool direct_range = true;  // linear, and every operand an array of its compute type
+  for (size_t k = 0; k < M && linear; ++k) {
+    const Tensor& t = *operands[k];
+    base[k] = static_cast<char*>(t.data_ptr());
+    const auto elem = static_cast<int64_t>(dtype_size(t.dtype()));
+    if (k > 0 && t.numel() == 1) {
+      step[k] = total == 1 ? elem : 0;
+    } else {
+      step[k] = elem;
+      linear = t.shape() == out.shape() && t.is_contiguous();
+    }
+    direct_range = direct_range && t.dtype() == compute_type[k] && step[k] == elem;
+  }
+  if (linear && direct_range) {
+    parallel_for(0, total, grain, [&](int64_t lo, int64_t hi) {
+      std::array<const void*, N> src;
+      for (size_t k = 0; k < N; ++k) src[k] = base[k + 1] + lo * step[k + 1];
+      fn(src.data(), base[0] + lo * step[0], hi - lo, params);
+    });
+    return;
+  }
+
   std::array<ConvertFn, M> convert;
   std::array<int64_t, M> compute_size;
   std::array<bool, M> native;  // stored in the compute type already
-  operands[0] = &out;
-  convert[0] = convert_fn(result_type, out.dtype());
-  compute_size[0] = static_cast<int64_t>(dtype_size(result_type));
-  native[0] = result_type == out.dtype();
-  for (size_t k = 0; k < N; ++k) {
-    operands[k + 1] = inputs[k];
-    convert[k + 1] = convert_fn(inputs[k]->dtype(), in_types[k]);
-    compute_size[k + 1] = static_cast<int64_t>(dtype_size(in_types[k]));
-    native[k + 1] = in_types[k] == inputs[k]->dtype();
+  for (size_t k = 0; k < M; ++k) {
+    const DType stored = operands[k]->dtype();
+    convert[k] = k == 0 ? convert_fn(result_type, stored) : convert_fn(stored, compute_type[k]);
+    compute_size[k] = static_cast<int64_t>(dtype_size(compute_type[k]));
+    native[k] = compute_type[k] == stored;
   }
   auto row = [&](const std::array<char*, M>& ptr, const std::array<int64_t, M>& stride, int64_t n) {
     std::array<bool, M> direct;
@@ -85,23 +118,8 @@ void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inpu
       if (!direct[0]) convert[0](buffer[0], compute_size[0], dst, stride[0], count);
     }
   };
-  // Inputs that are contiguous with the output's shape, or single values, need no strided
-  // iteration: one linear range covers them (the common case, and the cheap one for tiny ops).
-  std::array<char*, M> base;
-  std::array<int64_t, M> step;
-  bool linear = true;
-  for (size_t k = 0; k < M && linear; ++k) {
-    const Tensor& t = *operands[k];
-    base[k] = static_cast<char*>(t.data_ptr());
-    if (t.numel() == 1 && k > 0) {
-      step[k] = 0;
-    } else {
-      step[k] = static_cast<int64_t>(dtype_size(t.dtype()));
-      linear = t.shape() == out.shape() && t.is_contiguous();
-    }
-  }
   if (linear) {
-    parallel_for(0, out.numel(), grain, [&](int64_t lo, int64_t hi) {
+    parallel_for(0, total, grain, [&](int64_t lo, int64_t hi) {
       std::array<char*, M> ptr;
       for (size_t k = 0; k < M; ++k) ptr[k] = base[k] + lo * step[k];
       row(ptr, step, hi - lo);
