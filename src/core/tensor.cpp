@@ -15,17 +15,11 @@ uint64_t TensorImpl::next_id() {
 }
 
 namespace {
-std::shared_ptr<TensorImpl> make_impl(std::shared_ptr<Storage> storage, Dims shape, Dims strides,
-                                      int64_t offset, DType dtype, Device device) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::move(storage);
-  impl->shape = std::move(shape);
-  impl->strides = std::move(strides);
-  impl->offset = offset;
-  impl->dtype = dtype;
-  impl->device = device;
-  impl->id = TensorImpl::next_id();
-  return impl;
+// Builds the TensorImpl in place (no default construction then assignment of each field).
+std::shared_ptr<TensorImpl> make_impl(std::shared_ptr<Storage> storage, Dims&& shape,
+                                      Dims&& strides, int64_t offset, DType dtype, Device device) {
+  return std::make_shared<TensorImpl>(std::move(storage), std::move(shape), std::move(strides),
+                                      offset, dtype, device, TensorImpl::next_id());
 }
 
 void check_shape(const Dims& shape, const char* what) {
@@ -126,7 +120,7 @@ Tensor Tensor::host_contiguous() const {
 
 Tensor Tensor::view() const {
   const TensorImpl& t = checked();
-  return Tensor(make_impl(t.storage, t.shape, t.strides, t.offset, t.dtype, t.device));
+  return Tensor(make_impl(t.storage, Dims(t.shape), Dims(t.strides), t.offset, t.dtype, t.device));
 }
 
 Tensor Tensor::clone() const {
