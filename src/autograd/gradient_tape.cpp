@@ -66,17 +66,22 @@ void GradientTape::on_op(const OpDef& op, std::span<const Tensor> inputs, const 
   const bool touches = std::any_of(inputs.begin(), inputs.end(),
                                    [&](const Tensor& t) { return tracked_.count(t.id()) > 0; });
   if (!touches) return;
-  Node node;
-  node.op = &op;
-  node.inputs.assign(inputs.begin(), inputs.end());
-  node.outputs.assign(outputs.begin(), outputs.end());
-  node.attrs = attrs;
-  for (const Tensor& t : inputs)
-    node.input_versions.push_back(t.storage() ? t.storage()->version() : 0);
-  for (const Tensor& t : outputs) {
-    if (carries_gradient(t)) tracked_.insert(t.id());
+  // Built in place at the end of the node array (no Node moved per record).
+  Node& node = nodes_.emplace_back();
+  try {
+    node.op = &op;
+    node.inputs.assign(inputs.begin(), inputs.end());
+    node.outputs.assign(outputs.begin(), outputs.end());
+    if (!attrs.empty()) node.attrs = attrs;
+    for (const Tensor& t : inputs)
+      node.input_versions.push_back(t.storage() ? t.storage()->version() : 0);
+    for (const Tensor& t : outputs) {
+      if (carries_gradient(t)) tracked_.insert(t.id());
+    }
+  } catch (...) {
+    nodes_.pop_back();
+    throw;
   }
-  nodes_.push_back(std::move(node));
 }
 
 void GradientTape::record_custom(const std::vector<Tensor>& inputs,
@@ -85,8 +90,8 @@ void GradientTape::record_custom(const std::vector<Tensor>& inputs,
                                    [&](const Tensor& t) { return tracked_.count(t.id()) > 0; });
   if (!touches) return;
   Node node;
-  node.inputs = inputs;
-  node.outputs = outputs;
+  node.inputs.assign(inputs.begin(), inputs.end());
+  node.outputs.assign(outputs.begin(), outputs.end());
   node.custom = std::move(backward);
   for (const Tensor& t : inputs)
     node.input_versions.push_back(t.storage() ? t.storage()->version() : 0);
@@ -149,7 +154,7 @@ std::vector<Tensor> GradientTape::backward(const std::vector<Tensor>& targets,
   HiddenFrom hidden(this);  // outer tapes record this computation, this tape does not
 
   // Tensors that depend on a source: only they receive gradients.
-  std::unordered_set<uint64_t> reaches;
+  IdSet reaches;
   for (const Tensor& s : sources) {
     // Only watched tensors (or results of recorded ops) are sources, as in TensorFlow.
     if (carries_gradient(s) && tracked_.count(s.id())) reaches.insert(s.id());

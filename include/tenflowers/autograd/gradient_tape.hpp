@@ -12,6 +12,8 @@
 
 #include "tenflowers/autograd/variable.hpp"
 #include "tenflowers/core/dispatch.hpp"
+#include "tenflowers/core/id_set.hpp"
+#include "tenflowers/core/small_vector.hpp"
 #include "tenflowers/core/tensor.hpp"
 
 namespace tenflowers {
@@ -81,11 +83,13 @@ class GradientTape : public DispatchHook {
              std::span<const Tensor> outputs) override;
 
  private:
+  // Inline room for the operands of nearly every op: recording one costs no heap allocation
+  // beyond the node array's growth.
   struct Node {
     const OpDef* op = nullptr;  // null for custom nodes
-    std::vector<Tensor> inputs;
-    std::vector<Tensor> outputs;
-    std::vector<uint64_t> input_versions;  // storage versions when recorded
+    SmallVector<Tensor, 2> inputs;
+    SmallVector<Tensor, 1> outputs;
+    SmallVector<uint64_t, 2> input_versions;  // storage versions when recorded
     Attrs attrs;
     CustomBackward custom;
   };
@@ -101,7 +105,7 @@ class GradientTape : public DispatchHook {
   TapeOptions options_;
   std::unique_ptr<ScopedHook> hook_;
   std::vector<Node> nodes_;
-  std::unordered_set<uint64_t> tracked_;  // watched tensors and outputs of recorded nodes
+  IdSet tracked_;  // watched tensors and outputs of recorded nodes
   std::vector<Variable> watched_variables_;
   bool used_ = false;
 };
