@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "src/core/object_pool.hpp"
 #include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/dispatch.hpp"
 #include "tenflowers/core/ops.hpp"
@@ -15,11 +16,13 @@ uint64_t TensorImpl::next_id() {
 }
 
 namespace {
-// Builds the TensorImpl in place (no default construction then assignment of each field).
+// Builds the TensorImpl in place (no default construction then assignment of each field), in a
+// block of the per-thread pool.
 std::shared_ptr<TensorImpl> make_impl(std::shared_ptr<Storage> storage, Dims&& shape,
                                       Dims&& strides, int64_t offset, DType dtype, Device device) {
-  return std::make_shared<TensorImpl>(std::move(storage), std::move(shape), std::move(strides),
-                                      offset, dtype, device, TensorImpl::next_id());
+  return std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>(), std::move(storage),
+                                          std::move(shape), std::move(strides), offset, dtype,
+                                          device, TensorImpl::next_id());
 }
 
 void check_shape(const Dims& shape, const char* what) {
@@ -30,11 +33,18 @@ void check_shape(const Dims& shape, const char* what) {
 }
 }  // namespace
 
+std::shared_ptr<TensorImpl> TensorImpl::create(std::shared_ptr<Storage> storage, Dims shape,
+                                               Dims strides, int64_t offset, DType dtype,
+                                               Device device) {
+  return make_impl(std::move(storage), std::move(shape), std::move(strides), offset, dtype, device);
+}
+
 Tensor Tensor::empty(Dims shape, DType dtype, std::optional<Device> device) {
   check_shape(shape, "empty");
   const Device dev = device.value_or(default_device());
   const size_t nbytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
-  auto storage = std::make_shared<Storage>(nbytes, backend_for(dev).pool(dev.index));
+  auto storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), nbytes,
+                                               backend_for(dev).pool(dev.index));
   Dims strides = contiguous_strides(shape);
   return Tensor(make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, dev));
 }

@@ -29,6 +29,11 @@ struct TensorImpl {
   uint64_t id = 0;  // unique per TensorImpl; tapes and tracers key on it
 
   static uint64_t next_id();
+  // A new TensorImpl with a fresh id, its memory from a per-thread pool of blocks (cheaper than
+  // make_shared when many tensors are made and dropped, as op calls do).
+  static std::shared_ptr<TensorImpl> create(std::shared_ptr<Storage> storage, Dims shape,
+                                            Dims strides, int64_t offset, DType dtype,
+                                            Device device);
 };
 
 class Tensor {
