@@ -21,9 +21,47 @@ void accumulate(std::unordered_map<uint64_t, Tensor>& grads, uint64_t id, const 
 }  // namespace
 
 GradientTape::GradientTape(TapeOptions options)
-    : options_(options), hook_(std::make_unique<ScopedHook>(this)) {}
+    : options_(options), hook_(std::make_unique<ScopedHook>(this)) {
+  exchange_spare_nodes(nodes_, /*give=*/false);
+}
 
-GradientTape::~GradientTape() = default;
+GradientTape::~GradientTape() {
+  hook_.reset();
+  exchange_spare_nodes(nodes_, /*give=*/true);
+}
+
+// The node array of a tape that is done, emptied, is kept for the next tape on the thread (the
+// largest one, up to kMaxSpareNodes): a training loop records about as many ops each step, so
+// recording then neither regrows the array nor has its memory returned to the system and
+// faulted back in between steps.
+void GradientTape::exchange_spare_nodes(std::vector<Node>& nodes, bool give) {
+  constexpr size_t kMaxSpareNodes = size_t{1} << 14;
+  // Trivially destructible, so usable even while the thread's other thread_locals are being
+  // destroyed; the guard below frees the spare array at thread exit.
+  static thread_local std::vector<Node>* spare = nullptr;
+  static thread_local bool closed = false;
+  if (!give) {
+    if (spare && !closed) nodes.swap(*spare);
+    return;
+  }
+  nodes.clear();
+  if (!closed && nodes.capacity() > 0 && nodes.capacity() <= kMaxSpareNodes) {
+    struct Guard {
+      ~Guard() {
+        delete spare;
+        spare = nullptr;
+        closed = true;
+      }
+    };
+    static thread_local Guard guard;
+    if (!spare) {
+      spare = new std::vector<Node>(std::move(nodes));
+    } else if (nodes.capacity() > spare->capacity()) {
+      spare->swap(nodes);
+    }
+  }
+  std::vector<Node>().swap(nodes);  // whatever was not kept
+}
 
 void GradientTape::stop() {
   hook_.reset();
@@ -110,8 +148,7 @@ void GradientTape::reset() {
 
 void GradientTape::consume() {
   if (!options_.persistent) {
-    nodes_.clear();
-    nodes_.shrink_to_fit();
+    exchange_spare_nodes(nodes_, /*give=*/true);  // empties nodes_ and frees or keeps its array
     used_ = true;
   }
 }

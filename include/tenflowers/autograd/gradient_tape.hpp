@@ -98,6 +98,7 @@ class GradientTape : public DispatchHook {
                                const std::vector<Tensor>& output_gradients, Unconnected unconnected,
                                bool release_as_we_go);
   void consume();
+  static void exchange_spare_nodes(std::vector<Node>& nodes, bool give);
   Tensor stacked_backward(const Tensor& target, const Tensor& source, int64_t passes,
                           const std::function<Tensor(int64_t)>& seed_for, Dims result_shape,
                           Unconnected unconnected);
