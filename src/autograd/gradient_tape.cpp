@@ -21,9 +21,47 @@ void accumulate(std::unordered_map<uint64_t, Tensor>& grads, uint64_t id, const 
 }  // namespace
 
 GradientTape::GradientTape(TapeOptions options)
-    : options_(options), hook_(std::make_unique<ScopedHook>(this)) {}
+    : options_(options), hook_(std::make_unique<ScopedHook>(this)) {
+  exchange_spare_nodes(nodes_, /*give=*/false);
+}
 
-GradientTape::~GradientTape() = default;
+GradientTape::~GradientTape() {
+  hook_.reset();
+  exchange_spare_nodes(nodes_, /*give=*/true);
+}
+
+// The node array of a tape that is done, emptied, is kept for the next tape on the thread (the
+// largest one, up to kMaxSpareNodes): a training loop records about as many ops each step, so
+// recording then neither regrows the array nor has its memory returned to the system and
+// faulted back in between steps.
+void GradientTape::exchange_spare_nodes(std::vector<Node>& nodes, bool give) {
+  constexpr size_t kMaxSpareNodes = size_t{1} << 14;
+  // Trivially destructible, so usable even while the thread's other thread_locals are being
+  // destroyed; the guard below frees the spare array at thread exit.
+  static thread_local std::vector<Node>* spare = nullptr;
+  static thread_local bool closed = false;
+  if (!give) {
+    if (spare && !closed) nodes.swap(*spare);
+    return;
+  }
+  nodes.clear();
+  if (!closed && nodes.capacity() > 0 && nodes.capacity() <= kMaxSpareNodes) {
+    struct Guard {
+      ~Guard() {
+        delete spare;
+        spare = nullptr;
+        closed = true;
+      }
+    };
+    static thread_local Guard guard;
+    if (!spare) {
+      spare = new std::vector<Node>(std::move(nodes));
+    } else if (nodes.capacity() > spare->capacity()) {
+      spare->swap(nodes);
+    }
+  }
+  std::vector<Node>().swap(nodes);  // whatever was not kept
+}
 
 void GradientTape::stop() {
   hook_.reset();
@@ -66,17 +104,22 @@ void GradientTape::on_op(const OpDef& op, std::span<const Tensor> inputs, const 
   const bool touches = std::any_of(inputs.begin(), inputs.end(),
                                    [&](const Tensor& t) { return tracked_.count(t.id()) > 0; });
   if (!touches) return;
-  Node node;
-  node.op = &op;
-  node.inputs.assign(inputs.begin(), inputs.end());
-  node.outputs.assign(outputs.begin(), outputs.end());
-  node.attrs = attrs;
-  for (const Tensor& t : inputs)
-    node.input_versions.push_back(t.storage() ? t.storage()->version() : 0);
-  for (const Tensor& t : outputs) {
-    if (carries_gradient(t)) tracked_.insert(t.id());
+  // Built in place at the end of the node array (no Node moved per record).
+  Node& node = nodes_.emplace_back();
+  try {
+    node.op = &op;
+    node.inputs.assign(inputs.begin(), inputs.end());
+    node.outputs.assign(outputs.begin(), outputs.end());
+    if (!attrs.empty()) node.attrs = attrs;
+    for (const Tensor& t : inputs)
+      node.input_versions.push_back(t.storage() ? t.storage()->version() : 0);
+    for (const Tensor& t : outputs) {
+      if (carries_gradient(t)) tracked_.insert(t.id());
+    }
+  } catch (...) {
+    nodes_.pop_back();
+    throw;
   }
-  nodes_.push_back(std::move(node));
 }
 
 void GradientTape::record_custom(const std::vector<Tensor>& inputs,
@@ -85,8 +128,8 @@ void GradientTape::record_custom(const std::vector<Tensor>& inputs,
                                    [&](const Tensor& t) { return tracked_.count(t.id()) > 0; });
   if (!touches) return;
   Node node;
-  node.inputs = inputs;
-  node.outputs = outputs;
+  node.inputs.assign(inputs.begin(), inputs.end());
+  node.outputs.assign(outputs.begin(), outputs.end());
   node.custom = std::move(backward);
   for (const Tensor& t : inputs)
     node.input_versions.push_back(t.storage() ? t.storage()->version() : 0);
@@ -105,8 +148,7 @@ void GradientTape::reset() {
 
 void GradientTape::consume() {
   if (!options_.persistent) {
-    nodes_.clear();
-    nodes_.shrink_to_fit();
+    exchange_spare_nodes(nodes_, /*give=*/true);  // empties nodes_ and frees or keeps its array
     used_ = true;
   }
 }
@@ -149,7 +191,7 @@ std::vector<Tensor> GradientTape::backward(const std::vector<Tensor>& targets,
   HiddenFrom hidden(this);  // outer tapes record this computation, this tape does not
 
   // Tensors that depend on a source: only they receive gradients.
-  std::unordered_set<uint64_t> reaches;
+  IdSet reaches;
   for (const Tensor& s : sources) {
     // Only watched tensors (or results of recorded ops) are sources, as in TensorFlow.
     if (carries_gradient(s) && tracked_.count(s.id())) reaches.insert(s.id());

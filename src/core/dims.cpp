@@ -32,6 +32,7 @@ int64_t normalize_axis(int64_t axis, int64_t rank, const char* what) {
 }
 
 Dims broadcast_shapes(const Dims& a, const Dims& b) {
+  if (a == b) return a;
   const size_t rank = std::max(a.size(), b.size());
   Dims out(rank, 1);
   for (size_t i = 0; i < rank; ++i) {

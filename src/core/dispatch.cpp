@@ -96,16 +96,18 @@ bool check_inputs(const OpDef& op, std::span<const Tensor> inputs) {
   return any_meta;
 }
 
-std::vector<TensorMeta> infer_outputs(const OpDef& op, std::span<const Tensor> inputs,
-                                      const Attrs& attrs, Device device) {
-  if (!op.infer) throw InternalError("op has neither an infer rule nor a direct implementation");
-  InferContext infer{op, inputs, attrs, device, {}};
-  op.infer(infer);
-  return std::move(infer.outputs);
+// What an op call makes; one or two tensors for nearly every op, without a heap allocation.
+using Outputs = SmallVector<Tensor, 2>;
+
+void infer_outputs(InferContext& infer) {
+  if (!infer.op.infer) {
+    throw InternalError("op has neither an infer rule nor a direct implementation");
+  }
+  infer.op.infer(infer);
 }
 
 const KernelEntry& select_kernel(const OpDef& op, std::span<const Tensor> inputs,
-                                 const std::vector<TensorMeta>& outputs, Device device) {
+                                 const TensorMetas& outputs, Device device) {
   const KernelEntry& kernel = op.kernel(device.type);
   if (!kernel) {
     backend_for(device);  // reports a missing backend clearly
@@ -119,31 +121,39 @@ const KernelEntry& select_kernel(const OpDef& op, std::span<const Tensor> inputs
   return kernel;
 }
 
-std::vector<Tensor> run_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs) {
+void run_op(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs, Outputs& outputs) {
   const bool any_meta = check_inputs(op, inputs);
   const Device device = resolve_device(op, inputs, attrs);
   if (op.direct) {
-    HooksPaused paused;  // hooks see this op, not the ops its implementation calls
-    return op.direct(inputs, attrs);
+    std::vector<Tensor> made;
+    {
+      HooksPaused paused;  // hooks see this op, not the ops its implementation calls
+      made = op.direct(inputs, attrs);
+    }
+    outputs.assign(std::make_move_iterator(made.begin()), std::make_move_iterator(made.end()));
+    return;
   }
 
-  const std::vector<TensorMeta> metas = infer_outputs(op, inputs, attrs, device);
-  std::vector<Tensor> outputs(metas.size());
+  InferContext infer{op, inputs, attrs, device, {}};
+  infer_outputs(infer);
+  TensorMetas& metas = infer.outputs;
+  outputs.resize(metas.size());
   if (any_meta) {
     for (size_t i = 0; i < outputs.size(); ++i) {
-      outputs[i] = Tensor::meta(metas[i].shape, metas[i].dtype, device);
+      outputs[i] = Tensor::meta(std::move(metas[i].shape), metas[i].dtype, device);
     }
-    return outputs;
+    return;
   }
   const KernelEntry& kernel = select_kernel(op, inputs, metas, device);
   for (size_t i = 0; i < outputs.size(); ++i) {
     const bool dynamic =
         std::any_of(metas[i].shape.begin(), metas[i].shape.end(), [](int64_t d) { return d < 0; });
-    if (!dynamic) outputs[i] = Tensor::empty(metas[i].shape, metas[i].dtype, metas[i].device);
+    if (!dynamic) {
+      outputs[i] = Tensor::empty(std::move(metas[i].shape), metas[i].dtype, metas[i].device);
+    }
   }
   KernelContext ctx{op, inputs, attrs, outputs, device};
   kernel.fn(ctx);
-  return outputs;
 }
 
 void run_op_into(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
@@ -151,7 +161,9 @@ void run_op_into(const OpDef& op, std::span<const Tensor> inputs, const Attrs& a
   TF_CHECK(!op.direct, InvalidArgument, "view and kernel-free ops cannot write in place");
   check_inputs(op, inputs);
   const Device device = resolve_device(op, inputs, attrs);
-  const std::vector<TensorMeta> metas = infer_outputs(op, inputs, attrs, device);
+  InferContext infer{op, inputs, attrs, device, {}};
+  infer_outputs(infer);
+  const TensorMetas& metas = infer.outputs;
   TF_CHECK(metas.size() == outputs.size(), InvalidArgument, "the op makes ", metas.size(),
            " output(s), ", outputs.size(), " given");
   for (size_t i = 0; i < outputs.size(); ++i) {
@@ -173,25 +185,32 @@ void add_op_context(TensorError& e, const OpDef& op, std::span<const Tensor> inp
                 (attrs.empty() ? std::string() : " and attributes {" + attrs.str() + "}") + ": ");
 }
 
-}  // namespace
-
-std::vector<Tensor> dispatch(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs) {
-  std::vector<Tensor> outputs;
+// Runs the op and shows the call to the hooks; the error context is built only when an error
+// is on its way out.
+void dispatch_to(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
+                 Outputs& outputs) {
   try {
-    outputs = run_op(op, inputs, attrs);
+    run_op(op, inputs, attrs, outputs);
   } catch (TensorError& e) {
-    e.add_context("op '" + op.name + "' with inputs " + describe_inputs(inputs) +
-                  (attrs.empty() ? std::string() : " and attributes {" + attrs.str() + "}") + ": ");
+    add_op_context(e, op, inputs, attrs);
     throw;
   }
   if (t_hooks.visible > 0 || g_have_global_hooks.load(std::memory_order_relaxed)) {
     notify_hooks(op, inputs, attrs, outputs);
   }
-  return outputs;
+}
+
+}  // namespace
+
+std::vector<Tensor> dispatch(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs) {
+  Outputs outputs;
+  dispatch_to(op, inputs, attrs, outputs);
+  return {std::make_move_iterator(outputs.begin()), std::make_move_iterator(outputs.end())};
 }
 
 Tensor dispatch1(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs) {
-  std::vector<Tensor> outputs = dispatch(op, inputs, attrs);
+  Outputs outputs;
+  dispatch_to(op, inputs, attrs, outputs);
   if (outputs.size() != 1) {
     throw InternalError("op '" + op.name + "' made " + std::to_string(outputs.size()) +
                         " outputs where one was expected");

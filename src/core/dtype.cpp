@@ -1,6 +1,7 @@
 #include "tenflowers/core/dtype.hpp"
 
 #include <array>
+#include <stdexcept>
 #include <string>
 
 #include "tenflowers/core/error.hpp"
@@ -9,11 +10,10 @@ namespace tenflowers {
 namespace {
 constexpr std::array<std::string_view, kNumDTypes> kNames = {"bool", "u8",   "i8",  "i32", "i64",
                                                              "f16",  "bf16", "f32", "f64"};
-constexpr std::array<size_t, kNumDTypes> kSizes = {1, 1, 1, 4, 8, 2, 2, 4, 8};
 }  // namespace
 
-size_t dtype_size(DType dtype) {
-  return kSizes.at(static_cast<size_t>(dtype));
+void detail::throw_bad_dtype(DType dtype) {
+  throw std::out_of_range("invalid dtype " + std::to_string(static_cast<int>(dtype)));
 }
 std::string_view dtype_name(DType dtype) {
   return kNames.at(static_cast<size_t>(dtype));

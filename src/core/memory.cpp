@@ -7,22 +7,26 @@
 namespace tenflowers {
 
 CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes)
-    : raw_(std::move(raw)), cache_limit_(cache_limit_bytes) {}
+    : raw_(std::move(raw)),
+      cache_limit_(cache_limit_bytes),
+      indexed_blocks_(kIndexedLimit / kGranule) {}
 
 CachingAllocator::~CachingAllocator() {
   release_cache();
 }
 
-size_t CachingAllocator::round_size(size_t nbytes) {
-  // 64-byte granules for small blocks; above 1 MiB, quarter steps of the next power of two so
-  // that nearby sizes share blocks without wasting more than 25%.
-  constexpr size_t kSmall = 1 << 20;
-  if (nbytes == 0) return 64;
-  if (nbytes <= kSmall) return (nbytes + 63) & ~size_t{63};
-  size_t power = kSmall;
+size_t CachingAllocator::round_large(size_t nbytes) {
+  // Quarter steps of the next power of two, so that nearby sizes share blocks without wasting
+  // more than 25%.
+  size_t power = kSmallLimit;
   while (power < nbytes) power <<= 1;
   const size_t step = power / 8;
   return (nbytes + step - 1) / step * step;
+}
+
+std::vector<void*>& CachingAllocator::free_list_locked(size_t rounded) {
+  if (rounded <= kIndexedLimit) return indexed_blocks_[rounded / kGranule - 1];
+  return free_blocks_[rounded];
 }
 
 void* CachingAllocator::allocate(size_t nbytes) {
@@ -30,10 +34,15 @@ void* CachingAllocator::allocate(size_t nbytes) {
   {
     std::lock_guard lock(mutex_);
     ++stats_.allocations;
-    auto it = free_blocks_.find(size);
-    if (it != free_blocks_.end() && !it->second.empty()) {
-      void* ptr = it->second.back();
-      it->second.pop_back();
+    std::vector<void*>* list = nullptr;
+    if (size <= kIndexedLimit) {
+      list = &indexed_blocks_[size / kGranule - 1];
+    } else if (auto it = free_blocks_.find(size); it != free_blocks_.end()) {
+      list = &it->second;
+    }
+    if (list && !list->empty()) {
+      void* ptr = list->back();
+      list->pop_back();
       ++stats_.cache_hits;
       stats_.cached_bytes -= size;
       stats_.in_use_bytes += size;
@@ -63,7 +72,7 @@ void CachingAllocator::deallocate(void* ptr, size_t nbytes) {
     raw_->deallocate(ptr, size);
     return;
   }
-  free_blocks_[size].push_back(ptr);
+  free_list_locked(size).push_back(ptr);
   stats_.cached_bytes += size;
 }
 
@@ -83,6 +92,11 @@ void CachingAllocator::release_cache() {
 }
 
 void CachingAllocator::release_cache_locked() {
+  for (size_t i = 0; i < indexed_blocks_.size(); ++i) {
+    std::vector<void*>& blocks = indexed_blocks_[i];
+    for (void* ptr : blocks) raw_->deallocate(ptr, (i + 1) * kGranule);
+    blocks = std::vector<void*>();
+  }
   for (auto& [size, blocks] : free_blocks_) {
     for (void* ptr : blocks) raw_->deallocate(ptr, size);
   }

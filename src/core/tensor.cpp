@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "src/core/object_pool.hpp"
 #include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/dispatch.hpp"
 #include "tenflowers/core/ops.hpp"
@@ -15,17 +16,13 @@ uint64_t TensorImpl::next_id() {
 }
 
 namespace {
-std::shared_ptr<TensorImpl> make_impl(std::shared_ptr<Storage> storage, Dims shape, Dims strides,
-                                      int64_t offset, DType dtype, Device device) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::move(storage);
-  impl->shape = std::move(shape);
-  impl->strides = std::move(strides);
-  impl->offset = offset;
-  impl->dtype = dtype;
-  impl->device = device;
-  impl->id = TensorImpl::next_id();
-  return impl;
+// Builds the TensorImpl in place (no default construction then assignment of each field), in a
+// block of the per-thread pool.
+std::shared_ptr<TensorImpl> make_impl(std::shared_ptr<Storage> storage, Dims&& shape,
+                                      Dims&& strides, int64_t offset, DType dtype, Device device) {
+  return std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>(), std::move(storage),
+                                          std::move(shape), std::move(strides), offset, dtype,
+                                          device, TensorImpl::next_id());
 }
 
 void check_shape(const Dims& shape, const char* what) {
@@ -36,11 +33,18 @@ void check_shape(const Dims& shape, const char* what) {
 }
 }  // namespace
 
+std::shared_ptr<TensorImpl> TensorImpl::create(std::shared_ptr<Storage> storage, Dims shape,
+                                               Dims strides, int64_t offset, DType dtype,
+                                               Device device) {
+  return make_impl(std::move(storage), std::move(shape), std::move(strides), offset, dtype, device);
+}
+
 Tensor Tensor::empty(Dims shape, DType dtype, std::optional<Device> device) {
   check_shape(shape, "empty");
   const Device dev = device.value_or(default_device());
   const size_t nbytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
-  auto storage = std::make_shared<Storage>(nbytes, backend_for(dev).pool(dev.index));
+  auto storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(), nbytes,
+                                               backend_for(dev).pool(dev.index));
   Dims strides = contiguous_strides(shape);
   return Tensor(make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, dev));
 }
@@ -86,9 +90,8 @@ Tensor Tensor::from_blob(void* data, Dims shape, Dims strides, DType dtype, Devi
       make_impl(std::move(storage), std::move(shape), std::move(strides), 0, dtype, device));
 }
 
-const TensorImpl& Tensor::checked() const {
-  if (!impl_) throw InvalidArgument("the tensor is undefined (default-constructed or moved from)");
-  return *impl_;
+void Tensor::throw_undefined() {
+  throw InvalidArgument("the tensor is undefined (default-constructed or moved from)");
 }
 
 int64_t Tensor::size(int64_t axis) const {
@@ -110,13 +113,10 @@ bool Tensor::shares_storage(const Tensor& other) const {
   return defined() && other.defined() && storage() && storage() == other.storage();
 }
 
-void* Tensor::data_ptr() const {
-  const TensorImpl& t = checked();
-  TF_CHECK(t.storage, InvalidArgument,
-           "a meta tensor has no data (a graph trace runs code on meta tensors: code that "
-           "reads values cannot be traced)");
-  return static_cast<char*>(t.storage->data()) +
-         t.offset * static_cast<int64_t>(dtype_size(t.dtype));
+void Tensor::throw_no_data() {
+  throw InvalidArgument(
+      "a meta tensor has no data (a graph trace runs code on meta tensors: code that reads "
+      "values cannot be traced)");
 }
 
 void Tensor::check_host_access(DType requested) const {
@@ -132,7 +132,7 @@ Tensor Tensor::host_contiguous() const {
 
 Tensor Tensor::view() const {
   const TensorImpl& t = checked();
-  return Tensor(make_impl(t.storage, t.shape, t.strides, t.offset, t.dtype, t.device));
+  return Tensor(make_impl(t.storage, Dims(t.shape), Dims(t.strides), t.offset, t.dtype, t.device));
 }
 
 Tensor Tensor::clone() const {

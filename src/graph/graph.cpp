@@ -67,7 +67,7 @@ std::vector<ValueRef> Graph::add_op(const OpDef& op, std::vector<ValueRef> input
     TF_CHECK(static_cast<bool>(op.infer), InvalidArgument, "op '", op.name,
              "' cannot be added without inputs");
     op.infer(ctx);
-    outputs = std::move(ctx.outputs);
+    outputs.assign(ctx.outputs.begin(), ctx.outputs.end());
   } else {
     for (const Tensor& t : dispatch(op, metas, attrs)) {
       outputs.push_back({t.dtype(), t.shape(), t.device()});

@@ -12,6 +12,8 @@
 
 #include "tenflowers/autograd/variable.hpp"
 #include "tenflowers/core/dispatch.hpp"
+#include "tenflowers/core/id_set.hpp"
+#include "tenflowers/core/small_vector.hpp"
 #include "tenflowers/core/tensor.hpp"
 
 namespace tenflowers {
@@ -81,11 +83,13 @@ class GradientTape : public DispatchHook {
              std::span<const Tensor> outputs) override;
 
  private:
+  // Inline room for the operands of nearly every op: recording one costs no heap allocation
+  // beyond the node array's growth.
   struct Node {
     const OpDef* op = nullptr;  // null for custom nodes
-    std::vector<Tensor> inputs;
-    std::vector<Tensor> outputs;
-    std::vector<uint64_t> input_versions;  // storage versions when recorded
+    SmallVector<Tensor, 2> inputs;
+    SmallVector<Tensor, 1> outputs;
+    SmallVector<uint64_t, 2> input_versions;  // storage versions when recorded
     Attrs attrs;
     CustomBackward custom;
   };
@@ -94,6 +98,7 @@ class GradientTape : public DispatchHook {
                                const std::vector<Tensor>& output_gradients, Unconnected unconnected,
                                bool release_as_we_go);
   void consume();
+  static void exchange_spare_nodes(std::vector<Node>& nodes, bool give);
   Tensor stacked_backward(const Tensor& target, const Tensor& source, int64_t passes,
                           const std::function<Tensor(int64_t)>& seed_for, Dims result_shape,
                           Unconnected unconnected);
@@ -101,7 +106,7 @@ class GradientTape : public DispatchHook {
   TapeOptions options_;
   std::unique_ptr<ScopedHook> hook_;
   std::vector<Node> nodes_;
-  std::unordered_set<uint64_t> tracked_;  // watched tensors and outputs of recorded nodes
+  IdSet tracked_;  // watched tensors and outputs of recorded nodes
   std::vector<Variable> watched_variables_;
   bool used_ = false;
 };

@@ -25,10 +25,10 @@ class Dims {
   Dims(It first, It last) {
     assign(first, last);
   }
-  Dims(const Dims& other) { assign(other.begin(), other.end()); }
+  Dims(const Dims& other) { copy_from(other); }
   Dims(Dims&& other) noexcept { move_from(other); }
   Dims& operator=(const Dims& other) {
-    if (this != &other) assign(other.begin(), other.end());
+    if (this != &other) copy_from(other);
     return *this;
   }
   Dims& operator=(Dims&& other) noexcept {
@@ -95,19 +95,34 @@ class Dims {
   operator std::span<const int64_t>() const { return {data(), size_}; }  // NOLINT
 
   friend bool operator==(const Dims& a, const Dims& b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    if (a.size_ != b.size_) return false;
+    const int64_t* pa = a.data();
+    const int64_t* pb = b.data();
+    for (size_t i = 0; i < a.size_; ++i) {  // a loop, not memcmp: shapes are a few extents
+      if (pa[i] != pb[i]) return false;
+    }
+    return true;
   }
   friend std::ostream& operator<<(std::ostream& out, const Dims& d);
 
  private:
   size_t capacity() const { return heap_ ? heap_capacity_ : kInline; }
+  // Inline contents are copied whole (a fixed 48 bytes, no call to memmove).
+  void copy_from(const Dims& other) {
+    if (!heap_ && !other.heap_) {
+      std::copy(other.inline_, other.inline_ + kInline, inline_);
+      size_ = other.size_;
+    } else {
+      assign(other.begin(), other.end());
+    }
+  }
   void move_from(Dims& other) {
     if (other.heap_) {
       heap_ = std::move(other.heap_);
       heap_capacity_ = other.heap_capacity_;
     } else {
       heap_.reset();
-      std::copy(other.inline_, other.inline_ + other.size_, inline_);
+      std::copy(other.inline_, other.inline_ + kInline, inline_);
     }
     size_ = other.size_;
     other.size_ = 0;

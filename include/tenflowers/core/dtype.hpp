@@ -12,7 +12,17 @@ namespace tenflowers {
 enum class DType : uint8_t { Bool, U8, I8, I32, I64, F16, BF16, F32, F64 };
 inline constexpr int kNumDTypes = 9;
 
-size_t dtype_size(DType dtype);
+namespace detail {
+[[noreturn]] void throw_bad_dtype(DType dtype);
+}
+// Bytes per element; inline, since every kernel and allocation asks.
+inline size_t dtype_size(DType dtype) {
+  constexpr size_t kSizes[kNumDTypes] = {1, 1, 1, 4, 8, 2, 2, 4, 8};
+  const auto index = static_cast<size_t>(dtype);
+  if (index >= kNumDTypes) [[unlikely]]
+    detail::throw_bad_dtype(dtype);
+  return kSizes[index];
+}
 std::string_view dtype_name(DType dtype);      // "f32", "i64", ...
 DType dtype_from_name(std::string_view name);  // throws InvalidArgument for unknown names
 

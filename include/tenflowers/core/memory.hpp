@@ -49,14 +49,26 @@ class CachingAllocator {
   void release_cache();  // returns every cached block to the device
   void set_cache_limit(size_t bytes);
   Device device() const { return raw_->device(); }
-  static size_t round_size(size_t nbytes);
+  // 64-byte granules up to 1 MiB; above, quarter steps of the next power of two.
+  static size_t round_size(size_t nbytes) {
+    if (nbytes == 0) return kGranule;
+    if (nbytes <= kSmallLimit) return (nbytes + kGranule - 1) & ~(kGranule - 1);
+    return round_large(nbytes);
+  }
 
  private:
+  static constexpr size_t kGranule = 64;
+  static constexpr size_t kSmallLimit = size_t{1} << 20;
+  // Blocks up to this size have their free list found by index, without hashing.
+  static constexpr size_t kIndexedLimit = size_t{64} << 10;
+  static size_t round_large(size_t nbytes);
+  std::vector<void*>& free_list_locked(size_t rounded);
   void release_cache_locked();
   std::unique_ptr<RawAllocator> raw_;
   size_t cache_limit_;
   mutable std::mutex mutex_;
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;
+  std::vector<std::vector<void*>> indexed_blocks_;              // [rounded / 64 - 1]
+  std::unordered_map<size_t, std::vector<void*>> free_blocks_;  // larger blocks, by size
   MemoryStats stats_;
 };
 

@@ -17,6 +17,7 @@
 #include "tenflowers/core/device.hpp"
 #include "tenflowers/core/dims.hpp"
 #include "tenflowers/core/dtype.hpp"
+#include "tenflowers/core/small_vector.hpp"
 
 namespace tenflowers {
 
@@ -29,15 +30,18 @@ struct TensorMeta {
   Device device;
 };
 
+// What an infer rule produces: nearly every op has one or two outputs, kept without a heap
+// allocation.
+using TensorMetas = SmallVector<TensorMeta, 2>;
+
 struct InferContext {
   const OpDef& op;
   std::span<const Tensor> inputs;
   const Attrs& attrs;
-  Device device;                    // where the op runs
-  std::vector<TensorMeta> outputs;  // filled by the infer rule
+  Device device;        // where the op runs
+  TensorMetas outputs;  // filled by the infer rule
   TensorMeta& add_output(DType dtype, Dims shape) {
-    outputs.push_back({dtype, std::move(shape), device});
-    return outputs.back();
+    return outputs.emplace_back(TensorMeta{dtype, std::move(shape), device});
   }
 };
 

@@ -29,6 +29,11 @@ struct TensorImpl {
   uint64_t id = 0;  // unique per TensorImpl; tapes and tracers key on it
 
   static uint64_t next_id();
+  // A new TensorImpl with a fresh id, its memory from a per-thread pool of blocks (cheaper than
+  // make_shared when many tensors are made and dropped, as op calls do).
+  static std::shared_ptr<TensorImpl> create(std::shared_ptr<Storage> storage, Dims shape,
+                                            Dims strides, int64_t offset, DType dtype,
+                                            Device device);
 };
 
 class Tensor {
@@ -84,7 +89,13 @@ class Tensor {
   bool shares_storage(const Tensor& other) const;
   TensorImpl* impl() const { return impl_.get(); }
   // Address of element 0 (storage start + offset). Host access requires a CPU tensor.
-  void* data_ptr() const;
+  void* data_ptr() const {
+    const TensorImpl& t = checked();
+    if (!t.storage) [[unlikely]]
+      throw_no_data();
+    return static_cast<char*>(t.storage->data()) +
+           t.offset * static_cast<int64_t>(dtype_size(t.dtype));
+  }
   template <class T>
   T* data() const {
     check_host_access(dtype_v<T>);
@@ -164,7 +175,14 @@ class Tensor {
   Tensor log_softmax(int64_t axis = -1) const;
 
  private:
-  const TensorImpl& checked() const;  // throws InvalidArgument for an undefined tensor
+  // Throws InvalidArgument for an undefined tensor; inline, since every accessor goes through it.
+  const TensorImpl& checked() const {
+    if (!impl_) [[unlikely]]
+      throw_undefined();
+    return *impl_;
+  }
+  [[noreturn]] static void throw_undefined();
+  [[noreturn]] static void throw_no_data();
   void check_host_access(DType requested) const;
   Tensor host_contiguous() const;
   std::shared_ptr<TensorImpl> impl_;

@@ -27,31 +27,45 @@ inline DType compute_dtype(DType d) {
 inline constexpr int64_t kCheapGrain = kDefaultGrain;
 inline constexpr int64_t kCostlyGrain = 4096;
 
-// Runs row() over every element of `out` and its broadcast inputs, split across threads
-// (operands[0] is out). Inputs that are contiguous with the output's shape, or single values,
-// need no strided iteration: one linear range covers them (the common case, and the cheap one
-// for tiny ops).
-template <size_t M, class Row>
-void for_each_elementwise_row(const Tensor& out, const std::array<const Tensor*, M>& operands,
-                              Row& row, int64_t grain) {
-  std::array<char*, M> base;
-  std::array<int64_t, M> step;
+// Whether every input is contiguous with the output's shape or a single value, so that one linear
+// range covers the operands (operands[0] is out): the common case, and the cheap one for tiny
+// ops. A single value steps by 0, unless the output has one element too: then every operand is
+// a one-element array.
+template <size_t M>
+struct LinearLayout {
   bool linear = true;
-  for (size_t k = 0; k < M && linear; ++k) {
+  std::array<char*, M> base{};
+  std::array<int64_t, M> step{};  // bytes per element
+};
+
+template <size_t M>
+LinearLayout<M> linear_layout(const Tensor& out, const std::array<const Tensor*, M>& operands) {
+  LinearLayout<M> layout;
+  const int64_t total = out.numel();
+  for (size_t k = 0; k < M && layout.linear; ++k) {
     const Tensor& t = *operands[k];
-    base[k] = static_cast<char*>(t.data_ptr());
-    if (t.numel() == 1 && k > 0) {
-      step[k] = 0;
+    layout.base[k] = static_cast<char*>(t.data_ptr());
+    const auto elem = static_cast<int64_t>(dtype_size(t.dtype()));
+    if (k > 0 && t.numel() == 1) {
+      layout.step[k] = total == 1 ? elem : 0;
     } else {
-      step[k] = static_cast<int64_t>(dtype_size(t.dtype()));
-      linear = t.shape() == out.shape() && t.is_contiguous();
+      layout.step[k] = elem;
+      layout.linear = t.shape() == out.shape() && t.is_contiguous();
     }
   }
-  if (linear) {
+  return layout;
+}
+
+// Runs row() over every element of `out` and its broadcast inputs, split across threads: over
+// one linear range when the layout allows, else over the strided iterator's rows.
+template <size_t M, class Row>
+void for_each_elementwise_row(const Tensor& out, const std::array<const Tensor*, M>& operands,
+                              const LinearLayout<M>& layout, Row& row, int64_t grain) {
+  if (layout.linear) {
     parallel_for(0, out.numel(), grain, [&](int64_t lo, int64_t hi) {
       std::array<char*, M> ptr;
-      for (size_t k = 0; k < M; ++k) ptr[k] = base[k] + lo * step[k];
-      row(ptr, step, hi - lo);
+      for (size_t k = 0; k < M; ++k) ptr[k] = layout.base[k] + lo * layout.step[k];
+      row(ptr, layout.step, hi - lo);
     });
     return;
   }
@@ -65,22 +79,41 @@ template <size_t N>
 void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inputs,
                      const std::array<DType, N>& in_types, DType result_type, vec::ArrayFn fn,
                      const vec::Params& params, int64_t grain) {
-  if (out.numel() == 0) return;
+  const int64_t total = out.numel();
+  if (total == 0) return;
   constexpr size_t M = N + 1;  // operand 0 is the output
   constexpr int64_t kChunk = 512;
   std::array<const Tensor*, M> operands;
+  std::array<DType, M> compute_type;
+  operands[0] = &out;
+  compute_type[0] = result_type;
+  for (size_t k = 0; k < N; ++k) {
+    operands[k + 1] = inputs[k];
+    compute_type[k + 1] = in_types[k];
+  }
+  const LinearLayout<M> layout = linear_layout(out, operands);
+  bool direct_range = layout.linear;  // and every operand an array of its compute type
+  for (size_t k = 0; k < M && direct_range; ++k) {
+    direct_range = operands[k]->dtype() == compute_type[k] &&
+                   layout.step[k] == static_cast<int64_t>(dtype_size(compute_type[k]));
+  }
+  if (direct_range) {
+    parallel_for(0, total, grain, [&](int64_t lo, int64_t hi) {
+      std::array<const void*, N> src;
+      for (size_t k = 0; k < N; ++k) src[k] = layout.base[k + 1] + lo * layout.step[k + 1];
+      fn(src.data(), layout.base[0] + lo * layout.step[0], hi - lo, params);
+    });
+    return;
+  }
+
   std::array<ConvertFn, M> convert;
   std::array<int64_t, M> compute_size;
   std::array<bool, M> native;  // stored in the compute type already
-  operands[0] = &out;
-  convert[0] = convert_fn(result_type, out.dtype());
-  compute_size[0] = static_cast<int64_t>(dtype_size(result_type));
-  native[0] = result_type == out.dtype();
-  for (size_t k = 0; k < N; ++k) {
-    operands[k + 1] = inputs[k];
-    convert[k + 1] = convert_fn(inputs[k]->dtype(), in_types[k]);
-    compute_size[k + 1] = static_cast<int64_t>(dtype_size(in_types[k]));
-    native[k + 1] = in_types[k] == inputs[k]->dtype();
+  for (size_t k = 0; k < M; ++k) {
+    const DType stored = operands[k]->dtype();
+    convert[k] = k == 0 ? convert_fn(result_type, stored) : convert_fn(stored, compute_type[k]);
+    compute_size[k] = static_cast<int64_t>(dtype_size(compute_type[k]));
+    native[k] = compute_type[k] == stored;
   }
   auto row = [&](const std::array<char*, M>& ptr, const std::array<int64_t, M>& stride, int64_t n) {
     std::array<bool, M> direct;
@@ -116,7 +149,7 @@ void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inpu
       if (!direct[0]) convert[0](buffer[0], compute_size[0], dst, stride[0], count);
     }
   };
-  for_each_elementwise_row<M>(out, operands, row, grain);
+  for_each_elementwise_row<M>(out, operands, layout, row, grain);
 }
 
 }  // namespace tenflowers::cpu

@@ -112,7 +112,8 @@ void run_program(KernelContext& ctx, const CompiledProgram& program) {
     }
     if (stream) stream_fence();
   };
-  for_each_elementwise_row<M>(out, operands, row, program.costly ? kCostlyGrain : kCheapGrain);
+  for_each_elementwise_row<M>(out, operands, linear_layout(out, operands), row,
+                              program.costly ? kCostlyGrain : kCheapGrain);
 }
 
 template <size_t... I>

@@ -17,8 +17,12 @@ template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t grain, F&& body) {
   const int64_t n = end - begin;
   if (n <= 0) return;
-  const int threads = static_cast<int>(
-      std::min<int64_t>(get_num_threads(), std::max<int64_t>(1, n / std::max<int64_t>(grain, 1))));
+  const int64_t chunks = n / std::max<int64_t>(grain, 1);
+  if (chunks <= 1) {  // one thread's work: skip asking for the team (tiny ops' common case)
+    body(begin, end);
+    return;
+  }
+  const int threads = static_cast<int>(std::min<int64_t>(get_num_threads(), chunks));
   if (threads <= 1 || omp_in_parallel()) {
     body(begin, end);
     return;

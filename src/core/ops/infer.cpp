@@ -14,21 +14,28 @@ void same_shape_floating(InferContext& ctx) {
   ctx.add_output(to_floating(ctx.inputs[0].dtype()), ctx.inputs[0].shape());
 }
 
+namespace {
+// The broadcast shape of all inputs, written into `shape`; inputs of equal shapes (the common
+// case) cost one comparison each.
+void broadcast_inputs(const InferContext& ctx, Dims& shape) {
+  shape = ctx.inputs[0].shape();
+  for (size_t i = 1; i < ctx.inputs.size(); ++i) {
+    const Dims& next = ctx.inputs[i].shape();
+    if (next != shape) shape = broadcast_shapes(shape, next);
+  }
+}
+}  // namespace
+
 void broadcast_promote(InferContext& ctx) {
-  Dims shape = ctx.inputs[0].shape();
   DType dtype = ctx.inputs[0].dtype();
   for (size_t i = 1; i < ctx.inputs.size(); ++i) {
-    shape = broadcast_shapes(shape, ctx.inputs[i].shape());
     dtype = promote_types(dtype, ctx.inputs[i].dtype());
   }
-  ctx.add_output(dtype, std::move(shape));
+  broadcast_inputs(ctx, ctx.add_output(dtype, Dims()).shape);
 }
 
 void broadcast_bool(InferContext& ctx) {
-  Dims shape = ctx.inputs[0].shape();
-  for (size_t i = 1; i < ctx.inputs.size(); ++i)
-    shape = broadcast_shapes(shape, ctx.inputs[i].shape());
-  ctx.add_output(DType::Bool, std::move(shape));
+  broadcast_inputs(ctx, ctx.add_output(DType::Bool, Dims()).shape);
 }
 
 std::vector<int64_t> reduction_axes(const std::vector<int64_t>& axes, int64_t rank) {

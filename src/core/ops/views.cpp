@@ -12,15 +12,8 @@ namespace tenflowers {
 namespace {
 
 Tensor make_view(const Tensor& base, Dims shape, Dims strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = base.storage();
-  impl->shape = std::move(shape);
-  impl->strides = std::move(strides);
-  impl->offset = offset;
-  impl->dtype = base.dtype();
-  impl->device = base.device();
-  impl->id = TensorImpl::next_id();
-  return Tensor(std::move(impl));
+  return Tensor(TensorImpl::create(base.storage(), std::move(shape), std::move(strides), offset,
+                                   base.dtype(), base.device()));
 }
 
 // Resolves a single -1 and checks the element count.
