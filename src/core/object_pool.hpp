@@ -7,8 +7,8 @@
 // instructions and keeps the blocks.
 //
 // Blocks come from ::operator new and go back to it when a thread's list is full or when the
-// thread exits. A block freed on another thread than the one that made it joins that thread's
-// list. Each list holds at most kCacheBytes.
+// thread exits. A block freed on another thread than the one that made it joins the freeing
+// thread's list if that thread allocates from the pool too, else goes back to ::operator delete. Each list holds at most kCacheBytes.
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -65,7 +65,9 @@ class PoolAllocator {
       return;
     }
     PoolThreadCache& cache = t_pool_cache;
-    if (cache.closed || cache.count[kClass] >= kMaxBlocks) {
+    // Only a thread whose exit guard exists may keep blocks: a thread that frees without ever
+    // allocating from the pool would otherwise leak its list when it exits.
+    if (!cache.registered || cache.closed || cache.count[kClass] >= kMaxBlocks) {
       ::operator delete(ptr);
       return;
     }
