@@ -8,7 +8,8 @@
 //
 // Blocks come from ::operator new and go back to it when a thread's list is full or when the
 // thread exits. A block freed on another thread than the one that made it joins the freeing
-// thread's list if that thread allocates from the pool too, else goes back to ::operator delete. Each list holds at most kCacheBytes.
+// thread's list if that thread allocates from the pool too, else goes back to ::operator delete.
+// Each list holds at most kCacheBytes.
 #include <cstddef>
 #include <cstdint>
 #include <new>
