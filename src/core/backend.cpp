@@ -49,6 +49,15 @@ void set_default_device(Device device) {
   store_default_device(device);
 }
 
+int device_count(DeviceType type) {
+  const Backend* backend = backends()[static_cast<int>(type)].get();
+  return backend ? backend->device_count() : 0;
+}
+
+void synchronize(Device device) {
+  backend_for(device).synchronize(device.index);
+}
+
 MemoryStats memory_stats(Device device) {
   return backend_for(device).pool(device.index).stats();
 }

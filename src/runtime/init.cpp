@@ -5,12 +5,20 @@
 #include <mutex>
 
 #include "src/backends/cpu/register.hpp"
+#ifdef TF_HAVE_CUDA
+#include "src/backends/cuda/register.hpp"
+#endif
 
 namespace tenflowers {
 
 bool init() {
   static std::once_flag once;
-  std::call_once(once, [] { cpu::register_cpu_backend(registry()); });
+  std::call_once(once, [] {
+    cpu::register_cpu_backend(registry());
+#ifdef TF_HAVE_CUDA
+    cuda::register_cuda_backend(registry());  // a no-op without a GPU
+#endif
+  });
   return true;
 }
 

@@ -30,6 +30,14 @@ bool has_backend(DeviceType type);
 // Throws DeviceError when no backend of that type is registered or the index is out of range.
 Backend& backend_for(Device device);
 
+// Devices of this type the process can use: 0 when the backend is absent (a build without CUDA,
+// or no GPU found).
+int device_count(DeviceType type);
+// Waits until all work queued on `device` has finished. Ops run asynchronously on a GPU; reading
+// a tensor's values (to_vector, item, cpu()) waits by itself, so this is for timing and for
+// handing device memory to other code.
+void synchronize(Device device);
+
 MemoryStats memory_stats(Device device = Device::cpu());
 void reset_peak_memory(Device device = Device::cpu());
 void release_cached_memory(Device device = Device::cpu());

@@ -1,0 +1,136 @@
+// The CUDA backend: device memory from cudaMalloc behind the core caching pool, transfers
+// through pinned staging buffers, and synchronization. Every device's work is ordered on its
+// one compute stream (runtime.hpp), so a block the pool hands out again is only touched by
+// work queued after the work that used it before: the pool needs no events.
+#include <array>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "src/backends/cuda/register.hpp"
+#include "src/backends/cuda/runtime.hpp"
+#include "tenflowers/core/backend.hpp"
+#include "tenflowers/core/error.hpp"
+
+namespace tenflowers::cuda {
+namespace {
+
+class DeviceAllocator final : public RawAllocator {
+ public:
+  explicit DeviceAllocator(int index) : index_(index) {}
+  void* allocate(size_t nbytes) override {
+    use_device(index_);
+    void* ptr = nullptr;
+    check(cudaMalloc(&ptr, nbytes), "cudaMalloc of " + std::to_string(nbytes) + " bytes on " +
+                                        Device::cuda(index_).str());
+    return ptr;
+  }
+  void deallocate(void* ptr, size_t) override {
+    use_device(index_);
+    check(cudaFree(ptr), "cudaFree");
+  }
+  Device device() const override { return Device::cuda(index_); }
+
+ private:
+  int index_;
+};
+
+// Host-to-device copies go through two pinned buffers in turn: the source is copied into one
+// while the previous chunk's DMA from the other runs, and copy_bytes returns as soon as the last
+// chunk is queued (the caller may free or change its host buffer right away).
+class PinnedStaging {
+ public:
+  static constexpr size_t kChunk = size_t{8} << 20;
+
+  void host_to_device(void* dst, const void* src, size_t nbytes, cudaStream_t stream) {
+    std::lock_guard lock(mutex_);
+    if (!buffers_[0].data) {
+      for (Buffer& b : buffers_) {
+        check(cudaHostAlloc(&b.data, kChunk, cudaHostAllocDefault), "cudaHostAlloc");
+        check(cudaEventCreateWithFlags(&b.done, cudaEventDisableTiming), "cudaEventCreate");
+      }
+    }
+    for (size_t done = 0; done < nbytes; done += kChunk) {
+      Buffer& b = buffers_[next_];
+      next_ ^= 1;
+      const size_t n = std::min(kChunk, nbytes - done);
+      check(cudaEventSynchronize(b.done), "waiting for a staging buffer");
+      std::memcpy(b.data, static_cast<const char*>(src) + done, n);
+      check(cudaMemcpyAsync(static_cast<char*>(dst) + done, b.data, n, cudaMemcpyHostToDevice,
+                            stream),
+            "cudaMemcpyAsync (host to device)");
+      check(cudaEventRecord(b.done, stream), "cudaEventRecord");
+    }
+  }
+
+ private:
+  struct Buffer {
+    void* data = nullptr;
+    cudaEvent_t done = nullptr;
+  };
+  std::mutex mutex_;
+  std::array<Buffer, 2> buffers_{};
+  int next_ = 0;
+};
+
+class CudaBackend final : public Backend {
+ public:
+  CudaBackend() {
+    for (int i = 0; i < device_count(); ++i) {
+      // Freed blocks stay cached up to the device's memory: cudaFree synchronizes the device, so
+      // returning blocks is left to out-of-memory retries and release_cached_memory().
+      pools_.push_back(std::make_unique<CachingAllocator>(std::make_unique<DeviceAllocator>(i),
+                                                          properties(i).totalGlobalMem));
+      staging_.push_back(std::make_unique<PinnedStaging>());
+    }
+  }
+  DeviceType type() const override { return DeviceType::CUDA; }
+  std::string name() const override { return "cuda"; }
+  int device_count() const override { return static_cast<int>(pools_.size()); }
+  CachingAllocator& pool(int index) override { return *pools_.at(static_cast<size_t>(index)); }
+
+  void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device,
+                  size_t nbytes) override {
+    if (dst_device.is_cuda() && src_device.is_cpu()) {
+      staging_.at(static_cast<size_t>(dst_device.index))
+          ->host_to_device(dst, src, nbytes, use_device(dst_device.index));
+    } else if (dst_device.is_cpu() && src_device.is_cuda()) {
+      const cudaStream_t stream = use_device(src_device.index);
+      check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream),
+            "cudaMemcpyAsync (device to host)");
+      check(cudaStreamSynchronize(stream), "synchronizing " + src_device.str());
+    } else if (dst_device == src_device) {
+      check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, use_device(dst_device.index)),
+            "cudaMemcpyAsync (device to device)");
+    } else if (dst_device.is_cuda() && src_device.is_cuda()) {
+      // The source's pending writes finish first; the copy is then ordered on the target.
+      synchronize(src_device.index);
+      check(cudaMemcpyPeerAsync(dst, dst_device.index, src, src_device.index, nbytes,
+                                use_device(dst_device.index)),
+            "cudaMemcpyPeerAsync");
+    } else {
+      throw DeviceError("the CUDA backend cannot copy between " + src_device.str() + " and " +
+                        dst_device.str());
+    }
+  }
+
+  void synchronize(int index) override {
+    check(cudaStreamSynchronize(use_device(index)), "synchronizing " + Device::cuda(index).str());
+  }
+
+ private:
+  std::vector<std::unique_ptr<CachingAllocator>> pools_;
+  std::vector<std::unique_ptr<PinnedStaging>> staging_;
+};
+
+}  // namespace
+
+bool register_cuda_backend(OpRegistry& r) {
+  if (device_count() == 0) return false;
+  register_backend(std::make_unique<CudaBackend>());
+  register_cuda_elementwise_kernels(r);
+  return true;
+}
+
+}  // namespace tenflowers::cuda

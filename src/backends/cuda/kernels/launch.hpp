@@ -1,0 +1,55 @@
+#pragma once
+// The interface between the CUDA backend's host code (compiled by the C++ compiler, which sees
+// tensors and attributes) and its device code (the .cu files, which see raw pointers only).
+// Each launcher enqueues one kernel on `stream` and returns the kernel's name, or nullptr when
+// no kernel exists for the dtypes asked; the caller turns that into a typed error and checks
+// the launch.
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+#include "tenflowers/core/dtype.hpp"
+
+namespace tenflowers::cuda {
+
+// The most axes an elementwise launch handles after merging contiguous axes.
+inline constexpr int kMaxDims = 10;
+inline constexpr int kMaxInputs = 3;
+
+// Inputs of an elementwise kernel over a contiguous output of `numel` elements. When `linear`,
+// each input is contiguous in the output's order or a single value (bit k of single_mask);
+// otherwise input k's element (i_0..i_{ndim-1}) is at in[k] + sum_d i_d * byte_strides[k][d].
+struct ElementwiseArgs {
+  int64_t numel = 0;
+  void* out = nullptr;
+  const void* in[kMaxInputs] = {};
+  bool linear = true;
+  uint32_t single_mask = 0;
+  int ndim = 0;
+  int64_t sizes[kMaxDims] = {};
+  int64_t byte_strides[kMaxInputs][kMaxDims] = {};
+  double params[2] = {};  // op parameters (negative slope, alpha, beta and threshold, bounds)
+  cudaStream_t stream = nullptr;
+};
+
+enum class UnaryOp : uint8_t {
+  Neg, Abs, Sign, Square, Relu, Floor, Ceil, Round, Exp, Expm1, Log, Log1p, Sqrt, Rsqrt,
+  Reciprocal, Sin, Cos, Tan, Tanh, Sigmoid, Erf, LeakyRelu, Elu, Gelu, GeluTanh, Silu, Softplus,
+  IsNan, IsFinite, LogicalNot,
+};
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum, Mod, Atan2, ReluGrad, Eq, Ne, Lt, Le, Gt, Ge,
+  LogicalAnd, LogicalOr, LogicalXor,
+};
+
+// `type` is the dtype the inputs hold and the op computes in (16-bit floats compute in f32
+// registers); the output holds `type` or bool, as the op defines.
+const char* launch_unary(UnaryOp op, DType type, const ElementwiseArgs& args);
+const char* launch_binary(BinaryOp op, DType type, const ElementwiseArgs& args);
+const char* launch_where(DType type, const ElementwiseArgs& args);  // in: bool, type, type
+const char* launch_clamp(DType type, const ElementwiseArgs& args);  // bounds in params
+// out (dtype `to`) = in[0] (dtype `from`) converted: copy and cast.
+const char* launch_convert(DType to, DType from, const ElementwiseArgs& args);
+const char* launch_fill(DType type, double value, void* out, int64_t numel, cudaStream_t stream);
+
+}  // namespace tenflowers::cuda

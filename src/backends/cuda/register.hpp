@@ -1,0 +1,12 @@
+#pragma once
+// The CUDA backend's entry point and the per-family kernel registration it calls.
+#include "tenflowers/core/op_registry.hpp"
+
+namespace tenflowers::cuda {
+
+// Registers the backend and its kernels when a GPU is present; returns whether it did.
+bool register_cuda_backend(OpRegistry& r);
+
+void register_cuda_elementwise_kernels(OpRegistry& r);  // elementwise.cpp
+
+}  // namespace tenflowers::cuda

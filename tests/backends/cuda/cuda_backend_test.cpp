@@ -1,0 +1,119 @@
+// The CUDA backend: transfers, the caching allocator, errors and devices. Each test skips when
+// no CUDA device is present (CI has none); tools/run_gpu_checks.sh runs them on a GPU machine.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "tenflowers/tenflowers.hpp"
+#include "tests/support/reference.hpp"
+
+namespace tenflowers::testing {
+namespace {
+
+class Cuda : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
+  }
+  const Device gpu = Device::cuda(0);
+};
+
+Tensor random_cpu(Rng& rng, std::vector<int64_t> shape, DType dtype) {
+  return random_tensor(rng, std::move(shape), dtype, -100.0, 100.0);
+}
+
+TEST_F(Cuda, RoundTripKeepsEveryDTypeBitExact) {
+  Rng rng = Rng::for_test();
+  for (DType dtype : {DType::Bool, DType::U8, DType::I8, DType::I32, DType::I64, DType::F16,
+                      DType::BF16, DType::F32, DType::F64}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const Tensor host = random_cpu(rng, {37, 5}, dtype);
+    const Tensor device = host.to(gpu);
+    EXPECT_EQ(device.device(), gpu);
+    EXPECT_EQ(device.dtype(), dtype);
+    const Tensor back = device.cpu();
+    ASSERT_EQ(back.nbytes(), host.nbytes());
+    EXPECT_EQ(std::memcmp(back.data_ptr(), host.data_ptr(), host.nbytes()), 0);
+  }
+}
+
+TEST_F(Cuda, LargeTransferIsIndependentOfTheHostBufferAfterwards) {
+  // 80 MB: several staging chunks in turn.
+  const int64_t n = 20'000'003;
+  Tensor host = arange(0.0, static_cast<double>(n), 1.0, DType::F32);
+  const Tensor device = host.to(gpu);
+  std::memset(host.data_ptr(), 0, host.nbytes());  // the copy must not read it any more
+  const std::vector<float> back = device.to_vector<float>();
+  ASSERT_EQ(static_cast<int64_t>(back.size()), n);
+  for (int64_t i = 0; i < n; i += 999'983) EXPECT_EQ(back[static_cast<size_t>(i)], float(i));
+  EXPECT_EQ(back.back(), float(n - 1));
+}
+
+TEST_F(Cuda, StridedViewsCopyOnTheDevice) {
+  Rng rng = Rng::for_test();
+  const Tensor host = random_cpu(rng, {6, 7, 8}, DType::F32);
+  const Tensor on_gpu = host.to(gpu).permute({2, 0, 1}).slice(1, 1, 6, 2).contiguous();
+  EXPECT_EQ(on_gpu.device(), gpu);
+  const Tensor expected = host.permute({2, 0, 1}).slice(1, 1, 6, 2).contiguous();
+  EXPECT_EQ(on_gpu.cpu().to_vector<float>(), expected.to_vector<float>());
+}
+
+TEST_F(Cuda, ElementwiseMatchesTheCpuOnLargeAndOddSizes) {
+  Rng rng = Rng::for_test();
+  for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{1'000'003}}) {
+    const Tensor x = random_cpu(rng, {n}, DType::F32);
+    const Tensor y = random_cpu(rng, {n}, DType::F32);
+    const Tensor gx = x.to(gpu), gy = y.to(gpu);
+    EXPECT_EQ((gx * gy + gx).relu().cpu().to_vector<float>(),
+              (x * y + x).relu().to_vector<float>());
+    // A misaligned view (offset 1) takes the unvectorized path.
+    if (n > 1) {
+      EXPECT_EQ(gx.slice(0, 1, n).neg().cpu().to_vector<float>(),
+                x.slice(0, 1, n).neg().to_vector<float>());
+    }
+  }
+}
+
+TEST_F(Cuda, CachingAllocatorReusesFreedBlocks) {
+  release_cached_memory(gpu);
+  { const Tensor a = Tensor::empty({1 << 20}, DType::F32, gpu); }
+  const MemoryStats before = memory_stats(gpu);
+  { const Tensor b = Tensor::empty({1 << 20}, DType::F32, gpu); }
+  const MemoryStats after = memory_stats(gpu);
+  EXPECT_EQ(after.cache_hits, before.cache_hits + 1);
+  EXPECT_EQ(after.device_allocations, before.device_allocations);
+  EXPECT_GT(after.cached_bytes, 0u);
+  release_cached_memory(gpu);
+  EXPECT_EQ(memory_stats(gpu).cached_bytes, 0u);
+}
+
+TEST_F(Cuda, OutOfMemoryIsATypedErrorAndTheDeviceStaysUsable) {
+  EXPECT_THROW(Tensor::empty({int64_t{1} << 48}, DType::F32, gpu), OutOfMemoryError);
+  EXPECT_EQ(ones({4}, DType::F32, gpu).cpu().to_vector<float>(), std::vector<float>(4, 1.0f));
+}
+
+TEST_F(Cuda, InputsOnDifferentDevicesAreRejected) {
+  const Tensor a = ones({3});
+  const Tensor b = ones({3}, DType::F32, gpu);
+  EXPECT_THROW(a + b, DeviceError);
+}
+
+TEST_F(Cuda, DefaultDeviceAppliesToCreation) {
+  set_default_device(gpu);
+  const Tensor z = zeros({2, 2});
+  set_default_device(Device::cpu());
+  EXPECT_EQ(z.device(), gpu);
+  EXPECT_EQ(z.cpu().to_vector<float>(), std::vector<float>(4, 0.0f));
+}
+
+TEST_F(Cuda, MissingDeviceIndexIsADeviceError) {
+  EXPECT_THROW(ones({1}, DType::F32, Device::cuda(device_count(DeviceType::CUDA))), DeviceError);
+}
+
+TEST(CudaAvailability, DeviceCountMatchesTheBackend) {
+  EXPECT_EQ(device_count(DeviceType::CUDA) > 0, has_backend(DeviceType::CUDA));
+}
+
+}  // namespace
+}  // namespace tenflowers::testing
