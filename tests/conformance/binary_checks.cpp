@@ -94,7 +94,7 @@ void run_case(Rng& rng, Device device, const BinaryCase& c) {
         const Tensor b = make_tensor(
             random_values(rng, shape_b, pair.b, range_b.lo, range_b.hi, c.step), pair.b, layout_b);
         const Ref ra = to_ref(a), rb = to_ref(b);
-        const Tensor y = c.call(a.to(device), b.to(device));
+        const Tensor y = c.call(to_device_keeping_layout(a, device), to_device_keeping_layout(b, device));
         const DType expected_dtype = result_dtype(c.result, pair.promoted);
         SCOPED_TRACE(describe(pair.a, layout) + format_dims(shape_a) + " with " +
                      describe(pair.b, layout_b) + format_dims(shape_b));
@@ -140,7 +140,8 @@ void check_where(Rng& rng, Device device) {
       const Tensor b = make_tensor(random_values(rng, shapes[2], pair.b, -10, 10), pair.b,
                                    kLayouts[rng.integer(0, 2)]);
       const Ref rc = to_ref(c), ra = to_ref(a), rb = to_ref(b);
-      const Tensor y = where(c.to(device), a.to(device), b.to(device));
+      const Tensor y = where(to_device_keeping_layout(c, device), to_device_keeping_layout(a, device),
+                             to_device_keeping_layout(b, device));
       SCOPED_TRACE(std::string(dtype_name(cond_dtype)) + format_dims(shapes[0]) + ", " +
                    std::string(dtype_name(pair.a)) + format_dims(shapes[1]) + ", " +
                    std::string(dtype_name(pair.b)) + format_dims(shapes[2]));
@@ -172,7 +173,7 @@ void check_clamp(Rng& rng, Device device) {
             make_tensor(random_values(rng, random_shape(rng, rng.integer(0, 4)), dtype, -10, 10),
                         dtype, layout);
         const Ref rx = to_ref(x);
-        const Tensor y = x.to(device).clamp(lo, hi);
+        const Tensor y = to_device_keeping_layout(x, device).clamp(lo, hi);
         const DType expected_dtype = is_floating(dtype) || integral_bounds ? dtype : DType::F32;
         SCOPED_TRACE(describe(dtype, layout) + ", min " + (lo ? std::to_string(*lo) : "none") +
                      ", max " + (hi ? std::to_string(*hi) : "none"));

@@ -149,7 +149,7 @@ void for_random_cases(Rng& rng, Device device, const std::vector<DType>& dtypes,
   for (DType dtype : {DType::F32, DType::F64}) {
     for (const auto& [shape, axes] : large) {
       const Layout layout = kLayouts[rng.integer(0, 2)];
-      Tensor x = random_tensor(rng, shape, dtype, lo, hi, layout).to(device);
+      Tensor x = to_device_keeping_layout(random_tensor(rng, shape, dtype, lo, hi, layout), device);
       body(Case{x, to_ref(x), axes, rng.integer(0, 1) == 1});
     }
   }

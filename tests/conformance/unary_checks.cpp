@@ -53,7 +53,7 @@ void run_case(Rng& rng, Device device, const UnaryCase& c) {
         const Tensor x =
             make_tensor(random_values(rng, shape, dtype, lo, hi, c.step), dtype, layout);
         const Ref in = to_ref(x);
-        const Tensor y = c.call(x.to(device));
+        const Tensor y = c.call(to_device_keeping_layout(x, device));
         const DType expected_dtype = result_dtype(c.result, dtype);
         SCOPED_TRACE(describe(dtype, layout) + ", domain [" + std::to_string(lo) + ", " +
                      std::to_string(hi) + ")");
@@ -100,7 +100,7 @@ void check_classification(Rng& rng, Device device, bool is_nan_check) {
           if (rng.integer(0, 2) == 0) v = specials[rng.integer(0, 2)];
         }
       }
-      const Tensor x = make_tensor(values, dtype, layout).to(device);
+      const Tensor x = to_device_keeping_layout(make_tensor(values, dtype, layout), device);
       const Ref in = to_ref(x);
       const Tensor y = is_nan_check ? isnan(x) : isfinite(x);
       SCOPED_TRACE(describe(dtype, layout));

@@ -22,7 +22,8 @@ void for_random_inputs(Rng& rng, Device device, Body body, int64_t min_rank = 1)
   for (DType dtype : kViewDTypes) {
     for (Layout layout : kLayouts) {
       const int64_t rank = rng.integer(min_rank, 4);
-      Tensor x = random_tensor(rng, random_shape(rng, rank), dtype, -3, 3, layout).to(device);
+      Tensor x = to_device_keeping_layout(
+          random_tensor(rng, random_shape(rng, rank), dtype, -3, 3, layout), device);
       body(x, to_ref(x));
     }
   }

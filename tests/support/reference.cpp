@@ -168,4 +168,13 @@ std::vector<int64_t> broadcast(const std::vector<int64_t>& a, const std::vector<
   return broadcast_shapes(Dims(a), Dims(b)).vec();
 }
 
+Tensor to_device_keeping_layout(const Tensor& t, Device device) {
+  if (t.device() == device) return t;
+  const std::shared_ptr<Storage>& storage = t.storage();
+  const auto count = static_cast<int64_t>(storage->nbytes() / dtype_size(t.dtype()));
+  const Tensor buffer = Tensor::from_blob(storage->data(), {count}, {1}, t.dtype(), t.device(),
+                                          [keep = storage](void*) {});
+  return as_strided(buffer.to(device), t.shape(), t.strides(), t.offset());
+}
+
 }  // namespace tenflowers::testing

@@ -68,6 +68,11 @@ class Rng {
 Tensor random_tensor(Rng& rng, std::vector<int64_t> shape, DType dtype, double lo = -1.0,
                      double hi = 1.0, Layout layout = Layout::Contiguous);
 
+// `t` on `device` with its layout kept: the whole buffer it views is copied there and viewed
+// with the same shape, strides and offset, so the device's kernels meet the same strided input.
+// (to(device) makes a contiguous copy instead.)
+Tensor to_device_keeping_layout(const Tensor& t, Device device);
+
 // Default tolerances for comparing a result of `dtype` with a float64 reference.
 struct Tolerance {
   double rtol, atol;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The GPU run, in one call on a machine with an NVIDIA GPU and the CUDA toolkit: builds with the
+# CUDA backend, runs the GPU tests (the CUDA backend tests and the op conformance checks, which
+# run every op on the CPU and the GPU) and then the GPU benchmarks. Logs go to $OUT (or
+# gpu-out/). Options: --tests-only, --bench-only.
+# A machine without Debian's build dependencies gets them from .deps/ (scripts/fetch_gpu_deps.sh
+# downloads them here); files the machine already has are kept.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${OUT:-gpu-out}
+mkdir -p "$out"
+run_tests=1 run_bench=1
+case "${1:-}" in
+  --tests-only) run_bench=0 ;;
+  --bench-only) run_tests=0 ;;
+esac
+
+if [ ! -e /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0 ] && [ -d .deps ]; then
+  staging=$(mktemp -d)
+  for deb in .deps/*.deb; do dpkg -x "$deb" "$staging"; done
+  cp -rn "$staging"/. /
+  ldconfig
+fi
+
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
+cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DTF_CUDA=ON -DTF_BUILD_BENCH=ON \
+  >"$out/configure.log"
+targets=()
+((run_tests)) && targets+=(cuda_tests conformance_tests)
+((run_bench)) && targets+=(bench_gpu)
+cmake --build build-gpu -j "$(nproc)" --target "${targets[@]}" >"$out/build.log" 2>&1 ||
+  { tail -50 "$out/build.log"; exit 1; }
+
+status=0
+if ((run_tests)); then
+  for t in cuda_tests conformance_tests; do
+    build-gpu/tests/*/"$t" --gtest_brief=1 >"$out/$t.log" 2>&1 || status=1
+    tail -5 "$out/$t.log"
+  done
+fi
+if ((run_bench)); then
+  build-gpu/bench/bench_gpu --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/bench_gpu.json" --benchmark_out_format=json | tee "$out/bench_gpu.log"
+fi
+exit $status
