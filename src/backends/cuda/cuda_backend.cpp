@@ -28,7 +28,11 @@ class DeviceAllocator final : public RawAllocator {
   }
   void deallocate(void* ptr, size_t) override {
     use_device(index_);
-    check(cudaFree(ptr), "cudaFree");
+    const cudaError_t status = cudaFree(ptr);
+    // At process exit the runtime may unload before the pools are destroyed; the driver frees
+    // the memory then anyway.
+    if (status == cudaErrorCudartUnloading) return;
+    check(status, "cudaFree");
   }
   Device device() const override { return Device::cuda(index_); }
 
@@ -77,7 +81,7 @@ class PinnedStaging {
 class CudaBackend final : public Backend {
  public:
   CudaBackend() {
-    for (int i = 0; i < device_count(); ++i) {
+    for (int i = 0; i < visible_device_count(); ++i) {
       // Freed blocks stay cached up to the device's memory: cudaFree synchronizes the device, so
       // returning blocks is left to out-of-memory retries and release_cached_memory().
       pools_.push_back(std::make_unique<CachingAllocator>(std::make_unique<DeviceAllocator>(i),
@@ -127,7 +131,7 @@ class CudaBackend final : public Backend {
 }  // namespace
 
 bool register_cuda_backend(OpRegistry& r) {
-  if (device_count() == 0) return false;
+  if (visible_device_count() == 0) return false;
   register_backend(std::make_unique<CudaBackend>());
   register_cuda_elementwise_kernels(r);
   return true;

@@ -24,6 +24,7 @@ ElementwiseArgs layout_args(const Tensor& out, const std::array<const Tensor*, N
   args.numel = out.numel();
   args.out = out.data_ptr();
   args.stream = use_device(out.device().index);
+  args.linear = out.is_contiguous();
   for (size_t k = 0; k < N; ++k) {
     const Tensor& t = *inputs[k];
     args.in[k] = t.data_ptr();
@@ -45,9 +46,17 @@ ElementwiseArgs layout_args(const Tensor& out, const std::array<const Tensor*, N
   args.ndim = static_cast<int>(it.shape.size());
   for (int d = 0; d < args.ndim; ++d) {
     args.sizes[d] = it.shape[static_cast<size_t>(d)];
+    args.out_byte_strides[d] = it.strides[0][static_cast<size_t>(d)];
     for (size_t k = 0; k < N; ++k) args.byte_strides[k][d] = it.strides[k + 1][static_cast<size_t>(d)];
   }
   return args;
+}
+
+// Layout for kernels that write a contiguous output (every op but copy and cast).
+template <size_t N>
+ElementwiseArgs contiguous_out_args(const Tensor& out, const std::array<const Tensor*, N>& inputs) {
+  if (!out.is_contiguous()) throw InternalError("CUDA elementwise kernels write contiguous outputs");
+  return layout_args<N>(out, inputs);
 }
 
 // The input as dtype `type`: a GPU cast when it differs, hidden from tapes and tracers (it is
@@ -74,7 +83,7 @@ void run_unary(KernelContext& ctx, UnaryOp op, Compute compute, double p0 = 0, d
                      : compute == Compute::Bool   ? DType::Bool
                                                   : in;
   const Tensor x = as_type(ctx.inputs[0], type);
-  ElementwiseArgs args = layout_args<1>(ctx.outputs[0], {&x});
+  ElementwiseArgs args = contiguous_out_args<1>(ctx.outputs[0], {&x});
   args.params[0] = p0;
   args.params[1] = p1;
   finish(ctx, launch_unary(op, type, args), type);
@@ -118,7 +127,7 @@ void run_binary(KernelContext& ctx, const BinarySpec& spec) {
                      "floating dtype first");
     }
   }
-  finish(ctx, launch_binary(spec.code, type, layout_args<2>(ctx.outputs[0], {&a, &b})), type);
+  finish(ctx, launch_binary(spec.code, type, contiguous_out_args<2>(ctx.outputs[0], {&a, &b})), type);
 }
 
 void where_kernel(KernelContext& ctx) {
@@ -126,14 +135,14 @@ void where_kernel(KernelContext& ctx) {
   const Tensor condition = as_type(ctx.inputs[0], DType::Bool);
   const Tensor x = as_type(ctx.inputs[1], out.dtype());
   const Tensor y = as_type(ctx.inputs[2], out.dtype());
-  finish(ctx, launch_where(out.dtype(), layout_args<3>(out, {&condition, &x, &y})), out.dtype());
+  finish(ctx, launch_where(out.dtype(), contiguous_out_args<3>(out, {&condition, &x, &y})), out.dtype());
 }
 
 void clamp_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.outputs[0];
   constexpr double kInf = std::numeric_limits<double>::infinity();
   const Tensor x = as_type(ctx.inputs[0], out.dtype());
-  ElementwiseArgs args = layout_args<1>(out, {&x});
+  ElementwiseArgs args = contiguous_out_args<1>(out, {&x});
   args.params[0] = ctx.attrs.get_float_or("min", -kInf);
   args.params[1] = ctx.attrs.get_float_or("max", kInf);
   finish(ctx, launch_clamp(out.dtype(), args), out.dtype());

@@ -26,7 +26,7 @@ struct DeviceState {
 // streams outlive every tensor, so no kernel is ever queued on a destroyed stream.
 std::vector<DeviceState>& devices() {
   static std::vector<DeviceState>* states = [] {
-    auto* made = new std::vector<DeviceState>(static_cast<size_t>(device_count()));
+    auto* made = new std::vector<DeviceState>(static_cast<size_t>(visible_device_count()));
     for (size_t i = 0; i < made->size(); ++i) {
       check(cudaSetDevice(static_cast<int>(i)), "cudaSetDevice");
       check(cudaStreamCreateWithFlags(&(*made)[i].stream, cudaStreamNonBlocking),
@@ -67,7 +67,7 @@ void check_launch(std::string_view op, const char* kernel) {
   }
 }
 
-int device_count() {
+int visible_device_count() {
   static const int count = [] {
     int n = 0;
     if (cudaGetDeviceCount(&n) != cudaSuccess) {

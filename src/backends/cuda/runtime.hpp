@@ -15,7 +15,7 @@ void check(cudaError_t status, std::string_view what);
 // Checks a kernel launch just made for op `op` and records it as this thread's last launch.
 void check_launch(std::string_view op, const char* kernel);
 
-int device_count();  // 0 when there is no driver or no GPU
+int visible_device_count();  // 0 when there is no driver or no GPU
 // Makes `device` current for this thread (a no-op when it already is) and returns its stream.
 cudaStream_t use_device(int device);
 const cudaDeviceProp& properties(int device);

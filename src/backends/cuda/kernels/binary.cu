@@ -70,10 +70,10 @@ struct Minimum {
 struct Mod {
   template <class C>
   __device__ C operator()(C x, C y) const {
-    if constexpr (std::is_integral_v<C>) {  // the host rejects zero divisors
-      if constexpr (std::is_signed_v<C>) {
-        if (y == C(-1)) return 0;  // INT_MIN % -1 overflows
-      }
+    if constexpr (std::is_unsigned_v<C>) {  // the host rejects zero divisors
+      return static_cast<C>(x % y);
+    } else if constexpr (std::is_integral_v<C>) {
+      if (y == C(-1)) return 0;  // INT_MIN % -1 overflows
       const C r = static_cast<C>(x % y);
       return (r != 0 && ((r < 0) != (y < 0))) ? static_cast<C>(r + y) : r;
     } else {

@@ -14,19 +14,22 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
+// byte_strides[0] are the input's, byte_strides[1] the output's.
 template <class To, class From>
 __global__ void __launch_bounds__(kThreads)
-    convert_strided(To* __restrict__ out, const char* __restrict__ in, StridedLayout layout,
+    convert_strided(char* __restrict__ out, const char* __restrict__ in, StridedLayout layout,
                     int64_t numel) {
   const int64_t step = int64_t{gridDim.x} * kThreads;
   for (int64_t i = int64_t{blockIdx.x} * kThreads + threadIdx.x; i < numel; i += step) {
-    int64_t offset = 0, rem = i;
+    int64_t in_offset = 0, out_offset = 0, rem = i;
     for (int d = layout.ndim - 1; d >= 0; --d) {
       const int64_t size = layout.sizes[d];
-      offset += (rem % size) * layout.byte_strides[0][d];
+      const int64_t index = rem % size;
+      in_offset += index * layout.byte_strides[0][d];
+      out_offset += index * layout.byte_strides[1][d];
       rem /= size;
     }
-    out[i] = convert<To>(*reinterpret_cast<const From*>(in + offset));
+    *reinterpret_cast<To*>(out + out_offset) = convert<To>(*reinterpret_cast<const From*>(in + in_offset));
   }
 }
 
@@ -59,9 +62,10 @@ const char* launch_convert(DType to, DType from, const ElementwiseArgs& args) {
         for (int d = 0; d < args.ndim; ++d) {
           layout.sizes[d] = args.sizes[d];
           layout.byte_strides[0][d] = args.byte_strides[0][d];
+          layout.byte_strides[1][d] = args.out_byte_strides[d];
         }
         convert_strided<To, From><<<grid_for(args.numel), kThreads, 0, args.stream>>>(
-            out, static_cast<const char*>(args.in[0]), layout, args.numel);
+            static_cast<char*>(args.out), static_cast<const char*>(args.in[0]), layout, args.numel);
       }
       return "convert";
     });

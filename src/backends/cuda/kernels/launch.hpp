@@ -16,9 +16,11 @@ namespace tenflowers::cuda {
 inline constexpr int kMaxDims = 10;
 inline constexpr int kMaxInputs = 3;
 
-// Inputs of an elementwise kernel over a contiguous output of `numel` elements. When `linear`,
-// each input is contiguous in the output's order or a single value (bit k of single_mask);
-// otherwise input k's element (i_0..i_{ndim-1}) is at in[k] + sum_d i_d * byte_strides[k][d].
+// Operands of an elementwise kernel over an output of `numel` elements. When `linear`, the
+// output is contiguous and each input is contiguous in the output's order or a single value
+// (bit k of single_mask); otherwise input k's element (i_0..i_{ndim-1}) is at
+// in[k] + sum_d i_d * byte_strides[k][d], and the output's likewise with out_byte_strides (only
+// copy and cast write strided outputs: as_strided_scatter copies into a window).
 struct ElementwiseArgs {
   int64_t numel = 0;
   void* out = nullptr;
@@ -28,6 +30,7 @@ struct ElementwiseArgs {
   int ndim = 0;
   int64_t sizes[kMaxDims] = {};
   int64_t byte_strides[kMaxInputs][kMaxDims] = {};
+  int64_t out_byte_strides[kMaxDims] = {};
   double params[2] = {};  // op parameters (negative slope, alpha, beta and threshold, bounds)
   cudaStream_t stream = nullptr;
 };

@@ -51,7 +51,10 @@ struct Square {
 };
 struct Relu {
   template <class C>
-  __device__ C operator()(C x) const { return x < C(0) ? C(0) : x; }  // NaN propagates
+  __device__ C operator()(C x) const {
+    if constexpr (std::is_unsigned_v<C>) return x;
+    else return x < C(0) ? C(0) : x;  // NaN propagates
+  }
 };
 struct Identity {
   template <class C>
