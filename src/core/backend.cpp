@@ -1,6 +1,7 @@
 #include "tenflowers/core/backend.hpp"
 
 #include <array>
+#include <atomic>
 #include <mutex>
 
 #include "tenflowers/core/error.hpp"
@@ -15,7 +16,15 @@ std::array<std::unique_ptr<Backend>, kNumDeviceTypes>& backends() {
   return table;
 }
 std::mutex g_backend_mutex;
+std::atomic<bool> g_allow_tf32{false};
 }  // namespace
+
+void set_matmul_allow_tf32(bool allow) {
+  g_allow_tf32.store(allow, std::memory_order_relaxed);
+}
+bool matmul_allow_tf32() {
+  return g_allow_tf32.load(std::memory_order_relaxed);
+}
 
 void register_backend(std::unique_ptr<Backend> backend) {
   std::lock_guard lock(g_backend_mutex);

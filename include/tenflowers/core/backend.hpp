@@ -38,6 +38,11 @@ int device_count(DeviceType type);
 // handing device memory to other code.
 void synchronize(Device device);
 
+// Whether f32 matmuls on GPUs may round their inputs to TF32 (a 10-bit mantissa) to use the
+// tensor cores: off by default, as in PyTorch, so f32 means f32; opt in for speed.
+void set_matmul_allow_tf32(bool allow);
+bool matmul_allow_tf32();
+
 MemoryStats memory_stats(Device device = Device::cpu());
 void reset_peak_memory(Device device = Device::cpu());
 void release_cached_memory(Device device = Device::cpu());

@@ -134,6 +134,11 @@ bool register_cuda_backend(OpRegistry& r) {
   if (visible_device_count() == 0) return false;
   register_backend(std::make_unique<CudaBackend>());
   register_cuda_elementwise_kernels(r);
+  register_cuda_linalg_kernels(r);
+  register_cuda_optimizer_kernels(r);
+  register_cuda_conv_kernels(r);
+  register_cuda_pool_kernels(r);
+  register_cuda_fused_kernels(r);
   return true;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "src/backends/common/strided_iter.hpp"
+#include "src/backends/cuda/elementwise_codes.hpp"
 #include "src/backends/cuda/kernels/launch.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -213,6 +214,20 @@ constexpr BinarySpec kBinary[] = {
 };
 
 }  // namespace
+
+std::optional<UnaryOp> unary_op_code(std::string_view op) {
+  for (const UnarySpec& spec : kUnary) {
+    if (spec.op == op) return spec.code;
+  }
+  return std::nullopt;
+}
+
+std::optional<BinaryOp> binary_op_code(std::string_view op) {
+  for (const BinarySpec& spec : kBinary) {
+    if (spec.op == op) return spec.code;
+  }
+  return std::nullopt;
+}
 
 void register_cuda_elementwise_kernels(OpRegistry& r) {
   constexpr DeviceType cuda = DeviceType::CUDA;

@@ -1,0 +1,337 @@
+// conv2d, conv_transpose2d and conv2d_weight_grad through cuDNN (its forward, backward-data and
+// backward-filter convolutions), with the algorithm of each configuration found once by
+// measurement and cached. cuDNN pads symmetrically: the uneven part of ONNX-style padding is
+// added to the input explicitly (or, for the transposed convolution, cropped from the output).
+// The legacy (non-graph) cuDNN API is deprecated in cuDNN 9 but complete for these ops.
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <cudnn.h>
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "src/backends/cuda/register.hpp"
+#include "src/backends/cuda/runtime.hpp"
+#include "src/core/ops/conv.hpp"
+#include "tenflowers/core/backend.hpp"
+#include "tenflowers/core/dispatch.hpp"
+#include "tenflowers/core/ops.hpp"
+#include "tenflowers/core/tensor.hpp"
+
+namespace tenflowers::cuda {
+namespace {
+
+void check_dnn(cudnnStatus_t status, const char* what) {
+  if (status == CUDNN_STATUS_SUCCESS) return;
+  const std::string message = std::string(what) + " failed: " + cudnnGetErrorString(status);
+  if (status == CUDNN_STATUS_ALLOC_FAILED) throw OutOfMemoryError(message);
+  throw DeviceError(message);
+}
+
+cudnnHandle_t dnn_handle(int device) {
+  static std::mutex mutex;
+  static auto* handles =
+      new std::vector<cudnnHandle_t>(static_cast<size_t>(visible_device_count()), nullptr);
+  const cudaStream_t stream = use_device(device);
+  std::lock_guard lock(mutex);
+  cudnnHandle_t& handle = handles->at(static_cast<size_t>(device));
+  if (!handle) {
+    check_dnn(cudnnCreate(&handle), "cudnnCreate");
+    check_dnn(cudnnSetStream(handle, stream), "cudnnSetStream");
+  }
+  return handle;
+}
+
+struct TypeInfo {
+  cudnnDataType_t data, compute;
+  cudnnMathType_t math;
+};
+
+TypeInfo type_info(DType type) {
+  switch (type) {
+    case DType::F16: return {CUDNN_DATA_HALF, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH};
+    case DType::BF16: return {CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH};
+    case DType::F32:  // TF32 only when allowed, as for matmul
+      return {CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT,
+              matmul_allow_tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH};
+    case DType::F64: return {CUDNN_DATA_DOUBLE, CUDNN_DATA_DOUBLE, CUDNN_DEFAULT_MATH};
+    default:
+      throw DTypeError("cuDNN convolutions take floating dtypes, got " +
+                       std::string(dtype_name(type)));
+  }
+}
+
+// Descriptors of one convolution: x (the forward input), w, y (the forward output).
+class ConvDescriptors {
+ public:
+  ConvDescriptors(DType type, const Dims& x, const Dims& w, const Dims& y,
+                  const conv::ConvParams2d& p, int64_t pad_h, int64_t pad_w) {
+    const TypeInfo info = type_info(type);
+    check_dnn(cudnnCreateTensorDescriptor(&x_), "cudnnCreateTensorDescriptor");
+    check_dnn(cudnnCreateTensorDescriptor(&y_), "cudnnCreateTensorDescriptor");
+    check_dnn(cudnnCreateFilterDescriptor(&w_), "cudnnCreateFilterDescriptor");
+    check_dnn(cudnnCreateConvolutionDescriptor(&conv_), "cudnnCreateConvolutionDescriptor");
+    set_nchw(x_, info.data, x);
+    set_nchw(y_, info.data, y);
+    check_dnn(cudnnSetFilter4dDescriptor(w_, info.data, CUDNN_TENSOR_NCHW, as_int(w[0]),
+                                         as_int(w[1]), as_int(w[2]), as_int(w[3])),
+              "cudnnSetFilter4dDescriptor");
+    check_dnn(cudnnSetConvolution2dDescriptor(conv_, as_int(pad_h), as_int(pad_w),
+                                              as_int(p.stride_h), as_int(p.stride_w),
+                                              as_int(p.dilation_h), as_int(p.dilation_w),
+                                              CUDNN_CROSS_CORRELATION, info.compute),
+              "cudnnSetConvolution2dDescriptor");
+    check_dnn(cudnnSetConvolutionGroupCount(conv_, as_int(p.groups)),
+              "cudnnSetConvolutionGroupCount");
+    check_dnn(cudnnSetConvolutionMathType(conv_, info.math), "cudnnSetConvolutionMathType");
+  }
+  ~ConvDescriptors() {
+    cudnnDestroyTensorDescriptor(x_);
+    cudnnDestroyTensorDescriptor(y_);
+    cudnnDestroyFilterDescriptor(w_);
+    cudnnDestroyConvolutionDescriptor(conv_);
+  }
+  ConvDescriptors(const ConvDescriptors&) = delete;
+  ConvDescriptors& operator=(const ConvDescriptors&) = delete;
+
+  cudnnTensorDescriptor_t x() const { return x_; }
+  cudnnTensorDescriptor_t y() const { return y_; }
+  cudnnFilterDescriptor_t w() const { return w_; }
+  cudnnConvolutionDescriptor_t conv() const { return conv_; }
+
+  static int as_int(int64_t v) {
+    TF_CHECK(v <= INT32_MAX, UnsupportedError, "cuDNN takes 32-bit extents, got ", v);
+    return static_cast<int>(v);
+  }
+
+ private:
+  static void set_nchw(cudnnTensorDescriptor_t d, cudnnDataType_t type, const Dims& s) {
+    check_dnn(cudnnSetTensor4dDescriptor(d, CUDNN_TENSOR_NCHW, type, as_int(s[0]), as_int(s[1]),
+                                         as_int(s[2]), as_int(s[3])),
+              "cudnnSetTensor4dDescriptor");
+  }
+  cudnnTensorDescriptor_t x_ = nullptr, y_ = nullptr;
+  cudnnFilterDescriptor_t w_ = nullptr;
+  cudnnConvolutionDescriptor_t conv_ = nullptr;
+};
+
+enum class Pass { Forward, BackwardData, BackwardFilter };
+
+// The fastest algorithm of a configuration, measured by cuDNN on first use.
+struct Choice {
+  int algo = 0;
+  size_t workspace = 0;
+};
+using ConfigKey = std::tuple<int, int, int, std::vector<int64_t>>;  // pass, device, dtype+math, dims
+
+Choice choose(Pass pass, int device, DType type, const ConvDescriptors& d, const Dims& x,
+              const Dims& w, const Dims& y, const conv::ConvParams2d& p, int64_t pad_h,
+              int64_t pad_w) {
+  static std::mutex mutex;
+  static std::map<ConfigKey, Choice> cache;
+  std::vector<int64_t> dims;
+  for (const Dims* s : {&x, &w, &y}) dims.insert(dims.end(), s->begin(), s->end());
+  dims.insert(dims.end(), {p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups, pad_h,
+                           pad_w});
+  const ConfigKey key{static_cast<int>(pass), device,
+                      static_cast<int>(type) * 2 + (matmul_allow_tf32() ? 1 : 0), dims};
+  std::lock_guard lock(mutex);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  const cudnnHandle_t handle = dnn_handle(device);
+  Choice choice;
+  int found = 0;
+  auto pick = [&](const auto& results) {
+    for (int i = 0; i < found; ++i) {
+      if (results[i].status == CUDNN_STATUS_SUCCESS) {
+        choice = {static_cast<int>(results[i].algo), results[i].memory};
+        return;
+      }
+    }
+    throw UnsupportedError("cuDNN has no algorithm for this convolution");
+  };
+  constexpr int kRequested = 8;
+  if (pass == Pass::Forward) {
+    cudnnConvolutionFwdAlgoPerf_t results[kRequested];
+    check_dnn(cudnnFindConvolutionForwardAlgorithm(handle, d.x(), d.w(), d.conv(), d.y(),
+                                                   kRequested, &found, results),
+              "cudnnFindConvolutionForwardAlgorithm");
+    pick(results);
+  } else if (pass == Pass::BackwardData) {
+    cudnnConvolutionBwdDataAlgoPerf_t results[kRequested];
+    check_dnn(cudnnFindConvolutionBackwardDataAlgorithm(handle, d.w(), d.y(), d.conv(), d.x(),
+                                                        kRequested, &found, results),
+              "cudnnFindConvolutionBackwardDataAlgorithm");
+    pick(results);
+  } else {
+    cudnnConvolutionBwdFilterAlgoPerf_t results[kRequested];
+    check_dnn(cudnnFindConvolutionBackwardFilterAlgorithm(handle, d.x(), d.y(), d.conv(), d.w(),
+                                                          kRequested, &found, results),
+              "cudnnFindConvolutionBackwardFilterAlgorithm");
+    pick(results);
+  }
+  cache.emplace(key, choice);
+  return choice;
+}
+
+// Scaling factors in the type cuDNN expects: double for f64, float otherwise.
+struct Scale {
+  float one_f = 1.0f, zero_f = 0.0f;
+  double one_d = 1.0, zero_d = 0.0;
+  bool is_double;
+  explicit Scale(DType type) : is_double(type == DType::F64) {}
+  const void* one() const { return is_double ? static_cast<const void*>(&one_d) : &one_f; }
+  const void* zero() const { return is_double ? static_cast<const void*>(&zero_d) : &zero_f; }
+};
+
+// Runs one convolution pass: Forward writes y from (x, w), BackwardData writes x from (y, w),
+// BackwardFilter writes w from (x, y). The tensors are contiguous NCHW on `device`.
+void convolve(Pass pass, int device, const Tensor& x, const Tensor& w, const Tensor& y,
+              const conv::ConvParams2d& p, int64_t pad_h, int64_t pad_w) {
+  const DType type = x.dtype();
+  const ConvDescriptors d(type, x.shape(), w.shape(), y.shape(), p, pad_h, pad_w);
+  const Choice choice = choose(pass, device, type, d, x.shape(), w.shape(), y.shape(), p, pad_h,
+                               pad_w);
+  const Tensor workspace =
+      Tensor::empty({static_cast<int64_t>(choice.workspace)}, DType::U8, Device::cuda(device));
+  void* ws = choice.workspace ? workspace.data_ptr() : nullptr;
+  const cudnnHandle_t handle = dnn_handle(device);
+  const Scale s(type);
+  if (pass == Pass::Forward) {
+    check_dnn(cudnnConvolutionForward(handle, s.one(), d.x(), x.data_ptr(), d.w(), w.data_ptr(),
+                                      d.conv(), static_cast<cudnnConvolutionFwdAlgo_t>(choice.algo),
+                                      ws, choice.workspace, s.zero(), d.y(), y.data_ptr()),
+              "cudnnConvolutionForward");
+  } else if (pass == Pass::BackwardData) {
+    check_dnn(cudnnConvolutionBackwardData(
+                  handle, s.one(), d.w(), w.data_ptr(), d.y(), y.data_ptr(), d.conv(),
+                  static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algo), ws, choice.workspace,
+                  s.zero(), d.x(), x.data_ptr()),
+              "cudnnConvolutionBackwardData");
+  } else {
+    check_dnn(cudnnConvolutionBackwardFilter(
+                  handle, s.one(), d.x(), x.data_ptr(), d.y(), y.data_ptr(), d.conv(),
+                  static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice.algo), ws, choice.workspace,
+                  s.zero(), d.w(), w.data_ptr()),
+              "cudnnConvolutionBackwardFilter");
+  }
+}
+
+// y (N, C, H, W) += bias (C) broadcast over images and positions.
+void add_bias(int device, const Tensor& y, const Tensor& bias) {
+  const TypeInfo info = type_info(y.dtype());
+  cudnnTensorDescriptor_t yd = nullptr, bd = nullptr;
+  check_dnn(cudnnCreateTensorDescriptor(&yd), "cudnnCreateTensorDescriptor");
+  check_dnn(cudnnCreateTensorDescriptor(&bd), "cudnnCreateTensorDescriptor");
+  const Dims& s = y.shape();
+  using D = ConvDescriptors;
+  cudnnStatus_t status = cudnnSetTensor4dDescriptor(
+      yd, CUDNN_TENSOR_NCHW, info.data, D::as_int(s[0]), D::as_int(s[1]), D::as_int(s[2]),
+      D::as_int(s[3]));
+  if (status == CUDNN_STATUS_SUCCESS) {
+    status = cudnnSetTensor4dDescriptor(bd, CUDNN_TENSOR_NCHW, info.data, 1, D::as_int(s[1]), 1, 1);
+  }
+  const Scale scale(y.dtype());
+  if (status == CUDNN_STATUS_SUCCESS) {
+    status = cudnnAddTensor(dnn_handle(device), scale.one(), bd, bias.data_ptr(), scale.one(), yd,
+                            y.data_ptr());
+  }
+  cudnnDestroyTensorDescriptor(yd);
+  cudnnDestroyTensorDescriptor(bd);
+  check_dnn(status, "cudnnAddTensor (bias)");
+}
+
+// Operand helpers: nested ops are part of this kernel, not of the user's computation.
+Tensor contiguous(const Tensor& t) {
+  HooksPaused paused;
+  return t.contiguous();
+}
+
+// x with the uneven part of the padding added explicitly: cuDNN then pads min(top, bottom) rows
+// and min(left, right) columns on both sides.
+Tensor pad_unevenly(const Tensor& x, const conv::Pads2d& pads) {
+  const int64_t ph = std::min(pads.top, pads.bottom), pw = std::min(pads.left, pads.right);
+  if (pads.top == pads.bottom && pads.left == pads.right) return contiguous(x);
+  HooksPaused paused;
+  return pad(x, {0, 0, 0, 0, pads.top - ph, pads.bottom - ph, pads.left - pw, pads.right - pw})
+      .contiguous();
+}
+
+void write_into(const Tensor& out, const Tensor& value) {
+  HooksPaused paused;
+  Tensor target = out;
+  dispatch_into(registry().get("copy"), {value}, Attrs{}, target);
+}
+
+void conv2d_kernel(KernelContext& ctx) {
+  const conv::ConvParams2d p = conv::read_conv_params(ctx.attrs, "conv2d", false);
+  const int device = ctx.device.index;
+  const Tensor x = pad_unevenly(ctx.inputs[0], p.pads);
+  const Tensor w = contiguous(ctx.inputs[1]);
+  const Tensor& y = ctx.outputs[0];
+  if (y.numel() == 0) return;
+  convolve(Pass::Forward, device, x, w, y, p, std::min(p.pads.top, p.pads.bottom),
+           std::min(p.pads.left, p.pads.right));
+  if (ctx.inputs.size() > 2) add_bias(device, y, contiguous(ctx.inputs[2]));
+}
+
+void conv_transpose2d_kernel(KernelContext& ctx) {
+  const conv::ConvParams2d p = conv::read_conv_params(ctx.attrs, "conv_transpose2d", true);
+  const int device = ctx.device.index;
+  const Tensor x = contiguous(ctx.inputs[0]);
+  const Tensor w = contiguous(ctx.inputs[1]);
+  const Tensor& out = ctx.outputs[0];
+  if (out.numel() == 0) return;
+  // The transposed convolution is the backward-data pass of a convolution from `out` to x; with
+  // the symmetric part of the padding, its output is larger by the uneven part, cropped after.
+  const int64_t ph = std::min(p.pads.top, p.pads.bottom), pw = std::min(p.pads.left, p.pads.right);
+  const Dims& s = out.shape();
+  const int64_t full_h = s[2] + (p.pads.top - ph) + (p.pads.bottom - ph);
+  const int64_t full_w = s[3] + (p.pads.left - pw) + (p.pads.right - pw);
+  const bool cropped = full_h != s[2] || full_w != s[3];
+  const Tensor full =
+      cropped ? Tensor::empty({s[0], s[1], full_h, full_w}, out.dtype(), ctx.device) : out;
+  convolve(Pass::BackwardData, device, full, w, x, p, ph, pw);
+  if (cropped) {
+    HooksPaused paused;
+    write_into(out, full.slice(2, p.pads.top - ph, p.pads.top - ph + s[2])
+                        .slice(3, p.pads.left - pw, p.pads.left - pw + s[3]));
+  }
+  if (ctx.inputs.size() > 2) add_bias(device, out, contiguous(ctx.inputs[2]));
+}
+
+void conv2d_weight_grad_kernel(KernelContext& ctx) {
+  const conv::ConvParams2d p = conv::read_conv_params(ctx.attrs, "conv2d_weight_grad", false);
+  const int device = ctx.device.index;
+  const Tensor x = pad_unevenly(ctx.inputs[0], p.pads);
+  Tensor dy = contiguous(ctx.inputs[1]);
+  const Tensor& dw = ctx.outputs[0];
+  if (dw.numel() == 0) return;
+  const int64_t ph = std::min(p.pads.top, p.pads.bottom), pw = std::min(p.pads.left, p.pads.right);
+  // dy may cover fewer window positions than x allows; the missing ones contribute nothing.
+  const Dims& ws = dw.shape();
+  const int64_t full_h =
+      conv::window_positions(x.shape()[2], 2 * ph, ws[2], p.stride_h, p.dilation_h);
+  const int64_t full_w =
+      conv::window_positions(x.shape()[3], 2 * pw, ws[3], p.stride_w, p.dilation_w);
+  if (dy.numel() == 0 || x.numel() == 0) {
+    check(cudaMemsetAsync(dw.data_ptr(), 0, dw.nbytes(), use_device(device)), "cudaMemsetAsync");
+    return;
+  }
+  if (full_h != dy.shape()[2] || full_w != dy.shape()[3]) {
+    HooksPaused paused;
+    dy = pad(dy, {0, 0, 0, 0, 0, full_h - dy.shape()[2], 0, full_w - dy.shape()[3]}).contiguous();
+  }
+  convolve(Pass::BackwardFilter, device, x, dw, dy, p, ph, pw);
+}
+
+}  // namespace
+
+void register_cuda_conv_kernels(OpRegistry& r) {
+  r.add_kernel("conv2d", DeviceType::CUDA, conv2d_kernel, kFloatDTypes);
+  r.add_kernel("conv_transpose2d", DeviceType::CUDA, conv_transpose2d_kernel, kFloatDTypes);
+  r.add_kernel("conv2d_weight_grad", DeviceType::CUDA, conv2d_weight_grad_kernel, kFloatDTypes);
+}
+
+}  // namespace tenflowers::cuda

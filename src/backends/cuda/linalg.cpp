@@ -1,0 +1,175 @@
+// matmul on the GPU: floating dtypes through cuBLAS (strided batched gemm; f16/bf16 on the
+// tensor cores with f32 accumulation; f32 in full precision unless TF32 is allowed), integers
+// through a wrapping kernel. Operands are read in place when each batch entry is row-major or
+// transposed with a uniform batch stride (broadcast batches have stride 0); others are copied
+// contiguous first.
+#include <climits>
+#include <optional>
+#include <string>
+
+#include "src/backends/cuda/blas.hpp"
+#include "src/backends/cuda/kernels/matmul_launch.hpp"
+#include "src/backends/cuda/register.hpp"
+#include "src/backends/cuda/runtime.hpp"
+#include "tenflowers/core/backend.hpp"
+#include "tenflowers/core/dispatch.hpp"
+#include "tenflowers/core/tensor.hpp"
+
+namespace tenflowers::cuda {
+namespace {
+
+// A batch of matrices as gemm reads it: element strides of rows and columns, and of the batch.
+struct Operand {
+  Tensor tensor;  // keeps a packed copy alive
+  const void* data = nullptr;
+  int64_t batch_stride = 0, row_stride = 0, col_stride = 0;
+};
+
+// The batch stride of `t`'s leading `batch_rank` axes if one stride walks them all.
+std::optional<int64_t> uniform_batch_stride(const Tensor& t, size_t batch_rank) {
+  std::optional<int64_t> stride;
+  int64_t span = 0;  // elements one step of the inner batch axes covers
+  for (size_t d = batch_rank; d-- > 0;) {
+    const int64_t extent = t.shape()[d], s = t.strides()[d];
+    if (extent == 1) continue;
+    if (!stride) {
+      stride = s;
+      span = s * extent;
+    } else if (s == span) {
+      span *= extent;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return stride.value_or(0);
+}
+
+// `t` (rank >= 2, batch axes already broadcast to the output's) as a gemm operand.
+Operand make_operand(Tensor t, size_t batch_rank) {
+  auto readable = [&](const Tensor& x) {
+    const int64_t rows = x.shape()[batch_rank], cols = x.shape()[batch_rank + 1];
+    const int64_t rs = x.strides()[batch_rank], cs = x.strides()[batch_rank + 1];
+    const bool row_major = (cols == 1 || cs == 1) && (rows == 1 || rs >= cols);
+    const bool col_major = (rows == 1 || rs == 1) && (cols == 1 || cs >= rows);
+    return (row_major || col_major) && uniform_batch_stride(x, batch_rank).has_value();
+  };
+  if (!readable(t)) {
+    HooksPaused paused;
+    t = t.contiguous();
+  }
+  Operand op;
+  op.batch_stride = *uniform_batch_stride(t, batch_rank);
+  op.row_stride = t.strides()[batch_rank];
+  op.col_stride = t.strides()[batch_rank + 1];
+  op.data = t.data_ptr();
+  op.tensor = std::move(t);
+  return op;
+}
+
+// cuBLAS's view of a row-major operand: column-major reads it transposed. Returns the op that
+// makes it the row-major matrix, and its leading dimension.
+std::pair<cublasOperation_t, int64_t> blas_layout(const Operand& x, int64_t rows, int64_t cols) {
+  if ((cols == 1 || x.col_stride == 1) && (rows == 1 || x.row_stride >= cols)) {
+    return {CUBLAS_OP_N, rows == 1 ? cols : x.row_stride};
+  }
+  return {CUBLAS_OP_T, cols == 1 ? rows : x.col_stride};
+}
+
+int checked_int(int64_t v, const char* what) {
+  if (v > INT_MAX) {
+    throw UnsupportedError(std::string("matmul on the GPU: ") + what + " of " + std::to_string(v) +
+                           " exceeds cuBLAS's 32-bit limit");
+  }
+  return static_cast<int>(v);
+}
+
+void matmul_kernel(KernelContext& ctx) {
+  Tensor a = ctx.inputs[0], b = ctx.inputs[1];
+  const Tensor& out = ctx.outputs[0];
+  const DType type = a.dtype();
+  {
+    HooksPaused paused;
+    if (a.rank() == 1) a = a.unsqueeze(0);
+    if (b.rank() == 1) b = b.unsqueeze(1);
+  }
+  const int64_t m = a.shape()[a.rank() - 2], k = a.shape()[a.rank() - 1];
+  const int64_t n = b.shape()[b.rank() - 1];
+  // The output's batch axes, with the two operands broadcast to them (views).
+  const Dims batch_shape = broadcast_shapes(Dims(a.shape().begin(), a.shape().end() - 2),
+                                            Dims(b.shape().begin(), b.shape().end() - 2));
+  const size_t batch_rank = batch_shape.size();
+  const int64_t batch = batch_shape.numel();
+  if (out.numel() == 0) return;
+  const cudaStream_t stream = use_device(ctx.device.index);
+  if (k == 0) {
+    check(cudaMemsetAsync(out.data_ptr(), 0, out.nbytes(), stream), "cudaMemsetAsync");
+    return;
+  }
+  Operand A, B;
+  {
+    HooksPaused paused;
+    Dims a_shape = batch_shape, b_shape = batch_shape;
+    a_shape.push_back(m);
+    a_shape.push_back(k);
+    b_shape.push_back(k);
+    b_shape.push_back(n);
+    A = make_operand(a.expand(a_shape), batch_rank);
+    B = make_operand(b.expand(b_shape), batch_rank);
+  }
+  if (is_integral(type)) {
+    constexpr int64_t kMaxGridZ = 65535;
+    for (int64_t first = 0; first < batch; first += kMaxGridZ) {
+      const size_t elem = dtype_size(type);
+      IntMatmulArgs args{static_cast<const char*>(A.data) + first * A.batch_stride * elem,
+                         static_cast<const char*>(B.data) + first * B.batch_stride * elem,
+                         static_cast<char*>(out.data_ptr()) + first * m * n * elem,
+                         std::min(kMaxGridZ, batch - first), m, n, k,
+                         A.batch_stride, A.row_stride, A.col_stride,
+                         B.batch_stride, B.row_stride, B.col_stride, stream};
+      const char* name = launch_int_matmul(type, args);
+      if (!name) throw DTypeError("no CUDA matmul for " + std::string(dtype_name(type)));
+      check_launch(ctx.op.name, name);
+    }
+    return;
+  }
+  cudaDataType_t data_type;
+  cublasComputeType_t compute;
+  const float one_f = 1.0f, zero_f = 0.0f;
+  const double one_d = 1.0, zero_d = 0.0;
+  const void* alpha = &one_f;
+  const void* beta = &zero_f;
+  switch (type) {
+    case DType::F16: data_type = CUDA_R_16F; compute = CUBLAS_COMPUTE_32F; break;
+    case DType::BF16: data_type = CUDA_R_16BF; compute = CUBLAS_COMPUTE_32F; break;
+    case DType::F32:
+      data_type = CUDA_R_32F;
+      compute = matmul_allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+      break;
+    case DType::F64:
+      data_type = CUDA_R_64F;
+      compute = CUBLAS_COMPUTE_64F;
+      alpha = &one_d;
+      beta = &zero_d;
+      break;
+    default: throw DTypeError("no CUDA matmul for " + std::string(dtype_name(type)));
+  }
+  // Row-major C = A B is column-major C^T = B^T A^T: cuBLAS's first operand is B.
+  const auto [op_b, ldb] = blas_layout(B, k, n);
+  const auto [op_a, lda] = blas_layout(A, m, k);
+  check_blas(cublasGemmStridedBatchedEx(
+                 blas_handle(ctx.device.index), op_b, op_a, checked_int(n, "n"),
+                 checked_int(m, "m"), checked_int(k, "k"), alpha, B.data, data_type,
+                 checked_int(ldb, "ldb"), B.batch_stride, A.data, data_type,
+                 checked_int(lda, "lda"), A.batch_stride, beta, out.data_ptr(), data_type,
+                 checked_int(n, "ldc"), m * n, checked_int(batch, "batch"), compute,
+                 CUBLAS_GEMM_DEFAULT),
+             "cublasGemmStridedBatchedEx (matmul)");
+}
+
+}  // namespace
+
+void register_cuda_linalg_kernels(OpRegistry& r) {
+  r.add_kernel("matmul", DeviceType::CUDA, matmul_kernel, kNumericDTypes);
+}
+
+}  // namespace tenflowers::cuda
