@@ -17,6 +17,11 @@ Variable::Variable(const Tensor& initial, std::string name, bool trainable) {
   state_ = std::make_shared<State>(State{initial.copy(), std::move(name), trainable});
 }
 
+void Variable::to(Device device) {
+  HooksPaused paused;  // a move is not part of any computation
+  if (handle().device() != device) state_->value = state_->value.to(device);
+}
+
 const Tensor& Variable::handle() const {
   TF_CHECK(state_, InvalidArgument, "the variable is undefined (default-constructed)");
   return state_->value;

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/error.hpp"
 #include "tenflowers/core/ops.hpp"
 
@@ -131,9 +132,19 @@ Variable Layer::add_weight(const std::string& name, const Dims& shape, const Ini
     TF_CHECK(w.key != name, InvalidArgument, "layer '", name_, "' already has a weight named '",
              name, "'");
   }
-  Variable v(init(shape, default_weight_dtype(), fans), name_ + "/" + name, trainable);
+  // Made where the initializer makes it (the default device), then moved to the layer's.
+  Tensor initial = init(shape, default_weight_dtype(), fans);
+  if (device_) initial = initial.to(*device_);
+  Variable v(initial, name_ + "/" + name, trainable);
   weights_.push_back({name, v, regularizer});
   return v;
+}
+
+void Layer::to(Device device) {
+  backend_for(device);  // a DeviceError now, before anything moves
+  device_ = device;
+  for (Weight& w : weights_) w.variable.to(device);
+  for (auto& [key, layer] : sublayers_) layer->to(device);
 }
 
 void Layer::track_layer(const std::string& key, std::shared_ptr<Layer> layer) {
@@ -143,6 +154,7 @@ void Layer::track_layer(const std::string& key, std::shared_ptr<Layer> layer) {
              "'");
   }
   layer->set_training(training_);
+  if (device_) layer->to(*device_);
   sublayers_.emplace_back(key, std::move(layer));
 }
 

@@ -29,6 +29,7 @@ Model and training:
   --batch-size N           (default 128)
   --lr X                   Adam learning rate (default 0.001)
   --seed N                 weight initialization and shuffling seed (default 1)
+  --device D               cpu (default), cuda or cuda:N
   --threads N              kernel threads (default: all cores)
   --workers N              batch-assembling threads (default 0)
   --limit N                train on the first N training samples only
@@ -47,6 +48,7 @@ Checkpoints:
 
 struct Args {
   std::string model = "cnn";
+  std::string device = "cpu";
   int64_t epochs = 5, batch_size = 128, threads = 0, workers = 0, limit = 0;
   double lr = 1e-3;
   uint64_t seed = 1;
@@ -84,6 +86,7 @@ Args parse_args(int argc, char** argv) {
       {"--batch-size", [&](auto& v) { a.batch_size = parse_number<int64_t>("--batch-size", v); }},
       {"--lr", [&](auto& v) { a.lr = parse_number<double>("--lr", v); }},
       {"--seed", [&](auto& v) { a.seed = parse_number<uint64_t>("--seed", v); }},
+      {"--device", [&](auto& v) { a.device = v; }},
       {"--threads", [&](auto& v) { a.threads = parse_number<int64_t>("--threads", v); }},
       {"--workers", [&](auto& v) { a.workers = parse_number<int64_t>("--workers", v); }},
       {"--limit", [&](auto& v) { a.limit = parse_number<int64_t>("--limit", v); }},
@@ -227,6 +230,7 @@ int run(const Args& args) {
             << " test samples of shape " << sample_shape << ", " << classes << " classes\n";
 
   auto model = make_model(args, classes);
+  model->to(tf::Device::parse(args.device));
   model->compile(std::make_shared<nn::Adam>(nn::AdamOptions{.learning_rate = args.lr}),
                  std::make_shared<nn::losses::SparseCategoricalCrossentropy>(true),
                  {std::make_shared<nn::metrics::SparseCategoricalAccuracy>()});

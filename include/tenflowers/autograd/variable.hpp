@@ -26,6 +26,10 @@ class Variable {
   void assign_add(const Tensor& delta);
   void assign_sub(const Tensor& delta);
 
+  // Moves the value to `device` (a copy there; the variable keeps its identity, and every copy of
+  // it sees the move). Optimizer slots made earlier stay where they were: move first.
+  void to(Device device);
+
   const std::string& name() const;
   bool trainable() const;
   void set_trainable(bool trainable);

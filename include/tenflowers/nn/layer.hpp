@@ -3,6 +3,7 @@
 // named Variables and sublayers, builds its weights on first call from the input shapes, and has
 // a training flag that Dropout and BatchNormalization read.
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,13 @@ class Layer {
 
   // Every weight, keyed by its path from this layer ("conv/kernel", "block/norm/gamma"), in
   // creation order: own weights first, then each sublayer's.
+  // Moves every variable of this layer and its sublayers to `device`, and makes weights built
+  // later start there, so the same model code trains on the CPU or a GPU. Model::fit, evaluate
+  // and predict move their batches to the model's device.
+  void to(Device device);
+  // Where to() placed the layer; empty until then (weights are made on the default device).
+  std::optional<Device> device() const { return device_; }
+
   NamedVariables named_variables() const;
   std::vector<Variable> variables() const;
   std::vector<Variable> trainable_variables() const;
@@ -102,6 +110,7 @@ class Layer {
   std::string name_;
   bool built_ = false;
   bool training_ = false;
+  std::optional<Device> device_;
   std::vector<Weight> weights_;
   std::vector<std::pair<std::string, std::shared_ptr<Layer>>> sublayers_;
 };

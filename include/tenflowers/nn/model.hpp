@@ -109,6 +109,7 @@ class Model : public Layer {
   void update_metrics(const std::vector<Tensor>& y, const std::vector<Tensor>& y_pred);
   Logs metric_logs(double loss) const;
   void check_compiled(const char* what) const;
+  std::vector<Tensor> placed(const std::vector<Tensor>& tensors) const;
   History run_fit(BatchSource& train, BatchSource* validation, FitOptions& options);
   Logs run_evaluate(BatchSource& batches, int verbose);
 

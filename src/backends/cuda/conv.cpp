@@ -17,7 +17,6 @@
 #include "src/core/ops/conv.hpp"
 #include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/dispatch.hpp"
-#include "tenflowers/core/ops.hpp"
 #include "tenflowers/core/tensor.hpp"
 
 namespace tenflowers::cuda {
@@ -248,20 +247,36 @@ Tensor contiguous(const Tensor& t) {
   return t.contiguous();
 }
 
+// dst (a view of a CUDA tensor, strided allowed) = src, through the copy kernel.
+void copy_into_view(const Tensor& dst, const Tensor& src) {
+  const OpDef& copy = registry().get("copy");
+  Tensor target = dst;
+  const Tensor source = src;
+  const Attrs none;
+  KernelContext ctx{copy, std::span<const Tensor>(&source, 1), none,
+                    std::span<Tensor>(&target, 1), dst.device()};
+  copy.kernel(DeviceType::CUDA).fn(ctx);
+}
+
+// A contiguous NCHW tensor holding x with zero rows above and below and zero columns left and
+// right of each image.
+Tensor zero_padded(const Tensor& x, int64_t top, int64_t bottom, int64_t left, int64_t right) {
+  const Dims& s = x.shape();
+  const Tensor padded =
+      Tensor::empty({s[0], s[1], s[2] + top + bottom, s[3] + left + right}, x.dtype(), x.device());
+  check(cudaMemsetAsync(padded.data_ptr(), 0, padded.nbytes(), use_device(x.device().index)),
+        "cudaMemsetAsync");
+  HooksPaused paused;
+  copy_into_view(padded.slice(2, top, top + s[2]).slice(3, left, left + s[3]), x);
+  return padded;
+}
+
 // x with the uneven part of the padding added explicitly: cuDNN then pads min(top, bottom) rows
 // and min(left, right) columns on both sides.
 Tensor pad_unevenly(const Tensor& x, const conv::Pads2d& pads) {
   const int64_t ph = std::min(pads.top, pads.bottom), pw = std::min(pads.left, pads.right);
   if (pads.top == pads.bottom && pads.left == pads.right) return contiguous(x);
-  HooksPaused paused;
-  return pad(x, {0, 0, 0, 0, pads.top - ph, pads.bottom - ph, pads.left - pw, pads.right - pw})
-      .contiguous();
-}
-
-void write_into(const Tensor& out, const Tensor& value) {
-  HooksPaused paused;
-  Tensor target = out;
-  dispatch_into(registry().get("copy"), {value}, Attrs{}, target);
+  return zero_padded(x, pads.top - ph, pads.bottom - ph, pads.left - pw, pads.right - pw);
 }
 
 void conv2d_kernel(KernelContext& ctx) {
@@ -283,20 +298,31 @@ void conv_transpose2d_kernel(KernelContext& ctx) {
   const Tensor w = contiguous(ctx.inputs[1]);
   const Tensor& out = ctx.outputs[0];
   if (out.numel() == 0) return;
-  // The transposed convolution is the backward-data pass of a convolution from `out` to x; with
-  // the symmetric part of the padding, its output is larger by the uneven part, cropped after.
+  // The transposed convolution is the backward-data pass of a convolution from its output to x.
+  // cuDNN computes the rows and columns that convolution reads: with symmetric padding the
+  // output is larger by the uneven part (cropped after), and an output_padding of a stride or
+  // more adds rows no window reaches (zeros).
   const int64_t ph = std::min(p.pads.top, p.pads.bottom), pw = std::min(p.pads.left, p.pads.right);
   const Dims& s = out.shape();
-  const int64_t full_h = s[2] + (p.pads.top - ph) + (p.pads.bottom - ph);
-  const int64_t full_w = s[3] + (p.pads.left - pw) + (p.pads.right - pw);
-  const bool cropped = full_h != s[2] || full_w != s[3];
-  const Tensor full =
-      cropped ? Tensor::empty({s[0], s[1], full_h, full_w}, out.dtype(), ctx.device) : out;
-  convolve(Pass::BackwardData, device, full, w, x, p, ph, pw);
-  if (cropped) {
-    HooksPaused paused;
-    write_into(out, full.slice(2, p.pads.top - ph, p.pads.top - ph + s[2])
-                        .slice(3, p.pads.left - pw, p.pads.left - pw + s[3]));
+  const int64_t crop_h = p.pads.top - ph, crop_w = p.pads.left - pw;
+  const int64_t full_h = s[2] + crop_h + (p.pads.bottom - ph);
+  const int64_t full_w = s[3] + crop_w + (p.pads.right - pw);
+  const int64_t computed_h = full_h - std::max<int64_t>(0, p.output_padding_h - (p.stride_h - 1));
+  const int64_t computed_w = full_w - std::max<int64_t>(0, p.output_padding_w - (p.stride_w - 1));
+  if (computed_h == s[2] && computed_w == s[3]) {
+    convolve(Pass::BackwardData, device, out, w, x, p, ph, pw);
+  } else {
+    const Tensor computed =
+        Tensor::empty({s[0], s[1], computed_h, computed_w}, out.dtype(), ctx.device);
+    convolve(Pass::BackwardData, device, computed, w, x, p, ph, pw);
+    check(cudaMemsetAsync(out.data_ptr(), 0, out.nbytes(), use_device(device)), "cudaMemsetAsync");
+    const int64_t rows = std::min(s[2], computed_h - crop_h);
+    const int64_t cols = std::min(s[3], computed_w - crop_w);
+    if (rows > 0 && cols > 0) {
+      HooksPaused paused;
+      copy_into_view(out.slice(2, 0, rows).slice(3, 0, cols),
+                     computed.slice(2, crop_h, crop_h + rows).slice(3, crop_w, crop_w + cols));
+    }
   }
   if (ctx.inputs.size() > 2) add_bias(device, out, contiguous(ctx.inputs[2]));
 }
@@ -320,8 +346,7 @@ void conv2d_weight_grad_kernel(KernelContext& ctx) {
     return;
   }
   if (full_h != dy.shape()[2] || full_w != dy.shape()[3]) {
-    HooksPaused paused;
-    dy = pad(dy, {0, 0, 0, 0, 0, full_h - dy.shape()[2], 0, full_w - dy.shape()[3]}).contiguous();
+    dy = zero_padded(dy, 0, full_h - dy.shape()[2], 0, full_w - dy.shape()[3]);
   }
   convolve(Pass::BackwardFilter, device, x, dw, dy, p, ph, pw);
 }

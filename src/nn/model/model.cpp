@@ -95,8 +95,19 @@ Logs Model::metric_logs(double loss) const {
   return logs;
 }
 
-Logs Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+// Batches come from host pipelines: they go to the model's device (see Layer::to).
+std::vector<Tensor> Model::placed(const std::vector<Tensor>& tensors) const {
+  const std::optional<Device> target = device();
+  if (!target) return tensors;
+  std::vector<Tensor> out;
+  out.reserve(tensors.size());
+  for (const Tensor& t : tensors) out.push_back(t.device() == *target ? t : t.to(*target));
+  return out;
+}
+
+Logs Model::train_step(const std::vector<Tensor>& x_batch, const std::vector<Tensor>& y_batch) {
   check_compiled("train_step");
+  const std::vector<Tensor> x = placed(x_batch), y = placed(y_batch);
   set_training(true);
   std::vector<Tensor> y_pred;
   Tensor loss;
@@ -114,8 +125,9 @@ Logs Model::train_step(const std::vector<Tensor>& x, const std::vector<Tensor>& 
   return metric_logs(loss.item<double>());
 }
 
-Logs Model::test_step(const std::vector<Tensor>& x, const std::vector<Tensor>& y) {
+Logs Model::test_step(const std::vector<Tensor>& x_batch, const std::vector<Tensor>& y_batch) {
   check_compiled("test_step");
+  const std::vector<Tensor> x = placed(x_batch), y = placed(y_batch);
   set_training(false);
   const std::vector<Tensor> y_pred = call_outputs(x);
   const Tensor loss = total_loss(y, y_pred, true);
@@ -242,7 +254,8 @@ std::vector<Tensor> Model::predict_all(const std::vector<Tensor>& x, int64_t bat
   set_training(false);
   std::vector<std::vector<Tensor>> parts;
   for (int64_t start = 0; start < n; start += batch_size) {
-    const std::vector<Tensor> out = call_outputs(rows(x, start, std::min(batch_size, n - start)));
+    const std::vector<Tensor> out =
+        call_outputs(placed(rows(x, start, std::min(batch_size, n - start))));
     if (parts.empty()) parts.resize(out.size());
     for (size_t i = 0; i < out.size(); ++i) parts[i].push_back(out[i]);
   }
@@ -261,7 +274,7 @@ void Model::build_for(const std::vector<Dims>& sample_shapes, DType dtype) {
   }
   const bool was_training = training();
   set_training(false);
-  call_outputs(inputs);
+  call_outputs(placed(inputs));
   set_training(was_training);
 }
 
