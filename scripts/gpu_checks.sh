@@ -27,7 +27,7 @@ cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DTF_CUDA=ON -DTF_BU
   >"$out/configure.log"
 targets=()
 ((run_tests)) && targets+=(cuda_tests conformance_tests)
-((run_bench)) && targets+=(bench_gpu)
+((run_bench)) && targets+=(gpu_workloads)
 cmake --build build-gpu -j "$(nproc)" --target "${targets[@]}" >"$out/build.log" 2>&1 ||
   { tail -50 "$out/build.log"; exit 1; }
 
@@ -39,7 +39,11 @@ if ((run_tests)); then
   done
 fi
 if ((run_bench)); then
-  build-gpu/bench/bench_gpu --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
-    --benchmark_out="$out/bench_gpu.json" --benchmark_out_format=json | tee "$out/bench_gpu.log"
+  build-gpu/bench/gpu_workloads --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/gpu_workloads.json" --benchmark_out_format=json >"$out/gpu_workloads.log" 2>&1 ||
+    status=1
+  python3 bench/peers/torch_gpu.py >"$out/torch_gpu.txt" 2>"$out/torch_gpu.log" || status=1
+  python3 bench/gpu_compare.py "$out/gpu_workloads.json" "$out/torch_gpu.txt" \
+    "$(head -1 "$out/gpu.txt")" | tee "$out/gpu_table.md"
 fi
 exit $status

@@ -1,0 +1,156 @@
+// The design brief's GPU workloads on CUDA device 0 (bench/peers/torch_gpu.py runs the same in
+// PyTorch): W1 over 512M f32 (eager, as a graph::Function, and a plain copy as the ceiling), W2
+// GEMM 8192^3 in fp32, tf32 and bf16, the W3/W4 training steps, W6 (batch 16 x seq 512) and W7
+// on the GPU. Every iteration ends with a device synchronization, so wall-clock time counts
+// the device's work. Exits with a message where there is no GPU.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <tenflowers/tenflowers.hpp>
+
+#include "bench/workload_counters.hpp"
+
+namespace tf = tenflowers;
+namespace nn = tenflowers::nn;
+
+namespace {
+
+const tf::Device kGpu = tf::Device::cuda(0);
+constexpr int64_t kW1Elements = int64_t{512} << 20;
+constexpr int64_t kW2Size = 8192;
+
+tf::Tensor on_gpu(const tf::Tensor& t) {
+  return t.to(kGpu);
+}
+
+void W1_n512M(benchmark::State& state) {
+  const tf::Tensor x = on_gpu(tf::uniform({kW1Elements}, -1.0, 1.0, tf::DType::F32, 1));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(tf::relu(x * 1.5 + 0.25));
+    tf::synchronize(kGpu);
+  }
+  tf::bench::report_rate(state, "GB_per_s", 2.0 * 4 * kW1Elements, 1e-9);
+}
+
+void W1_graph_n512M(benchmark::State& state) {
+  const tf::Tensor x = on_gpu(tf::uniform({kW1Elements}, -1.0, 1.0, tf::DType::F32, 1));
+  tf::graph::Function f([](const tf::Tensor& t) { return tf::relu(t * 1.5 + 0.25); });
+  f.call1(x);  // traces and optimizes outside the timing
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f.call1(x));
+    tf::synchronize(kGpu);
+  }
+  tf::bench::report_rate(state, "GB_per_s", 2.0 * 4 * kW1Elements, 1e-9);
+}
+
+void copy_n512M(benchmark::State& state) {
+  const tf::Tensor x = on_gpu(tf::uniform({kW1Elements}, -1.0, 1.0, tf::DType::F32, 1));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(x.copy());
+    tf::synchronize(kGpu);
+  }
+  tf::bench::report_rate(state, "GB_per_s", 2.0 * 4 * kW1Elements, 1e-9);
+}
+
+void gemm(benchmark::State& state, tf::DType dtype, bool tf32) {
+  const tf::Tensor a = on_gpu(tf::uniform({kW2Size, kW2Size}, -1.0, 1.0, dtype, 2));
+  const tf::Tensor b = on_gpu(tf::uniform({kW2Size, kW2Size}, -1.0, 1.0, dtype, 3));
+  tf::set_matmul_allow_tf32(tf32);
+  tf::matmul(a, b);
+  tf::synchronize(kGpu);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(tf::matmul(a, b));
+    tf::synchronize(kGpu);
+  }
+  tf::set_matmul_allow_tf32(false);
+  tf::bench::report_rate(state, "TFLOP_per_s", 2.0 * kW2Size * kW2Size * kW2Size, 1e-12);
+}
+void W2_fp32(benchmark::State& state) { gemm(state, tf::DType::F32, false); }
+void W2_tf32(benchmark::State& state) { gemm(state, tf::DType::F32, true); }
+void W2_bf16(benchmark::State& state) { gemm(state, tf::DType::BF16, false); }
+
+void run_train_steps(benchmark::State& state, nn::Model& model, const tf::Dims& sample_shape,
+                     int64_t batch) {
+  tf::manual_seed(1);
+  std::vector<int64_t> shape{batch};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  const tf::Tensor x = on_gpu(tf::uniform(tf::Dims(shape), 0.0, 1.0));
+  const tf::Tensor y = on_gpu(tf::uniform({batch}, 0.0, 10.0).cast(tf::DType::I64));
+  model.to(kGpu);
+  model.compile(std::make_shared<nn::Adam>(nn::AdamOptions{.learning_rate = 1e-3}),
+                std::make_shared<nn::losses::SparseCategoricalCrossentropy>(true));
+  model.build_for({sample_shape});
+  model.train_step({x}, {y});  // warm-up: allocations, slots, cuDNN algorithm choice
+  for (auto _ : state) benchmark::DoNotOptimize(model.train_step({x}, {y}));  // reads the loss
+  tf::bench::report_rate(state, "samples_per_s", static_cast<double>(batch));
+}
+
+void W3_batch512(benchmark::State& state) {
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512);
+}
+void W3_batch32(benchmark::State& state) {
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32);
+}
+void W4_batch256(benchmark::State& state) {
+  run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256);
+}
+
+void W6_b16_s512(benchmark::State& state) {
+  constexpr int64_t kBatch = 16, kSeq = 512, kModel = 768;
+  tf::manual_seed(2);
+  nn::TransformerEncoderBlock block(12, 3072);
+  block.to(kGpu);
+  const tf::Tensor x = on_gpu(tf::normal({kBatch, kSeq, kModel}));
+  block(x);  // builds the weights
+  const std::vector<tf::Variable> weights = block.trainable_variables();
+  auto step = [&] {
+    tf::GradientTape tape;
+    const tf::Tensor loss = tf::mean(block(x));
+    auto grads = tape.gradient(loss, weights);
+    tf::synchronize(kGpu);
+    return grads;
+  };
+  step();
+  for (auto _ : state) benchmark::DoNotOptimize(step());
+  tf::bench::report_rate(state, "tokens_per_s", static_cast<double>(kBatch * kSeq));
+}
+
+void W7_no_tape(benchmark::State& state) {
+  constexpr int kChain = 10000;
+  const tf::Tensor one = on_gpu(tf::Tensor::from_vec({1.0f}, {1}));
+  const tf::Tensor zero = on_gpu(tf::Tensor::from_vec({0.0f}, {1}));
+  for (auto _ : state) {
+    tf::Tensor x = zero;
+    for (int i = 0; i < kChain; ++i) x = x + one;
+    tf::synchronize(kGpu);
+    benchmark::DoNotOptimize(x);
+  }
+  state.counters["us_per_op"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kChain * 1e-6,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+}  // namespace
+
+BENCHMARK(copy_n512M)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W1_n512M)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W1_graph_n512M)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W2_fp32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W2_tf32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W2_bf16)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W3_batch512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W3_batch32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W4_batch256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W6_b16_s512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W7_no_tape)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+int main(int argc, char** argv) {
+  if (!tf::has_backend(tf::DeviceType::CUDA)) {
+    std::fprintf(stderr, "gpu_workloads: no CUDA device (or a build without CUDA)\n");
+    return 0;
+  }
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

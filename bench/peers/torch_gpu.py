@@ -1,0 +1,137 @@
+"""The design brief's GPU workloads in PyTorch eager on CUDA device 0 (bench/gpu_workloads.cpp
+runs the same in tenflowers): W1 over 512M f32 (eager, torch.compile, and a copy), W2 GEMM
+8192^3 in fp32, tf32 and bf16, W3/W4 train steps, W6 batch 16 x seq 512, W7. Prints
+`RESULT <workload> <variant> <unit> <value>` lines, medians of 5 repetitions of CUDA-event
+timings after a warm-up."""
+import statistics
+import sys
+
+import torch
+from torch import nn
+
+W1_N = 512 * 2**20
+W2_N = 8192
+W7_CHAIN = 10_000
+REPEATS = 5
+
+
+def log(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+def result(workload, variant, unit, value):
+    print(f"RESULT {workload} {variant} {unit} {value:.6g}", flush=True)
+
+
+def seconds_per_call(fn, min_seconds=0.5):
+    """Median over REPEATS repetitions of the mean time of one call, by CUDA events."""
+    fn()
+    torch.cuda.synchronize()
+    calls = 1
+    while True:  # calls per repetition: enough for min_seconds
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(calls):
+            fn()
+        end.record()
+        end.synchronize()
+        if start.elapsed_time(end) / 1e3 >= min_seconds / REPEATS or calls >= 1 << 16:
+            break
+        calls *= 2
+    times = []
+    for _ in range(REPEATS):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(calls):
+            fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1e3 / calls)
+    return statistics.median(times)
+
+
+def w1():
+    x = torch.rand(W1_N, device="cuda") * 2 - 1
+    out = torch.empty_like(x)
+    moved = 2 * 4 * W1_N
+    result("W1", "n512M", "GB_per_s", moved / seconds_per_call(lambda: torch.relu(x * 1.5 + 0.25)) / 1e9)
+    compiled = torch.compile(lambda t: torch.relu(t * 1.5 + 0.25))
+    result("W1", "graph_n512M", "GB_per_s", moved / seconds_per_call(lambda: compiled(x)) / 1e9)
+    result("copy", "n512M", "GB_per_s", moved / seconds_per_call(lambda: out.copy_(x)) / 1e9)
+
+
+def w2():
+    for variant, dtype, tf32 in [("fp32", torch.float32, False), ("tf32", torch.float32, True),
+                                 ("bf16", torch.bfloat16, False)]:
+        torch.backends.cuda.matmul.allow_tf32 = tf32
+        a = torch.rand(W2_N, W2_N, device="cuda", dtype=dtype) * 2 - 1
+        b = torch.rand(W2_N, W2_N, device="cuda", dtype=dtype) * 2 - 1
+        result("W2", variant, "TFLOP_per_s", 2 * W2_N**3 / seconds_per_call(lambda: a @ b) / 1e12)
+    torch.backends.cuda.matmul.allow_tf32 = False
+
+
+def train_step_fn(model, x, y):
+    """One eager train step, as tenflowers' train_step: forward, softmax cross-entropy,
+    backward, Adam (the default, non-fused implementation), and the loss read back."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+    return step
+
+
+def w3_w4():
+    mlp = lambda: nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
+                                nn.Linear(1024, 10)).cuda()
+    for batch in (512, 32):
+        x = torch.rand(batch, 784, device="cuda")
+        y = torch.randint(0, 10, (batch,), device="cuda")
+        result("W3", f"batch{batch}", "samples_per_s",
+               batch / seconds_per_call(train_step_fn(mlp(), x, y)))
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)).cuda()
+    x = torch.rand(256, 1, 28, 28, device="cuda")
+    y = torch.randint(0, 10, (256,), device="cuda")
+    result("W4", "batch256", "samples_per_s", 256 / seconds_per_call(train_step_fn(cnn, x, y)))
+
+
+def w6():
+    batch, seq = 16, 512
+    layer = nn.TransformerEncoderLayer(d_model=768, nhead=12, dim_feedforward=3072, dropout=0.0,
+                                       batch_first=True).cuda()
+    x = torch.randn(batch, seq, 768, device="cuda")
+
+    def step():
+        layer.zero_grad(set_to_none=True)
+        layer(x).mean().backward()
+    result("W6", f"b{batch}_s{seq}", "tokens_per_s", batch * seq / seconds_per_call(step))
+
+
+def w7():
+    one = torch.ones(1, device="cuda")
+
+    def chain():
+        y = torch.zeros(1, device="cuda")
+        for _ in range(W7_CHAIN):
+            y = y + one
+        return y
+    result("W7", "no_tape", "us_per_op", seconds_per_call(chain, 0.2) / W7_CHAIN * 1e6)
+
+
+def main():
+    torch.manual_seed(1)
+    log(f"torch {torch.__version__} on {torch.cuda.get_device_name(0)}")
+    for run in (w1, w2, w3_w4, w6, w7):
+        log(f"torch {run.__name__}")
+        run()
+
+
+if __name__ == "__main__":
+    main()
