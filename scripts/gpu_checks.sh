@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The GPU run, in one call on a machine with an NVIDIA GPU and the CUDA toolkit: builds with the
 # CUDA backend, runs the GPU tests (the CUDA backend tests and the op conformance checks, which
-# run every op on the CPU and the GPU) and then the GPU benchmarks. Logs go to $OUT (or
-# gpu-out/). Options: --tests-only, --bench-only.
+# run every op on the CPU and the GPU) and then the GPU benchmarks side by side with PyTorch
+# (bench/gpu_workloads.cpp, bench/peers/torch_gpu.py; the table goes to gpu_table.md). Logs go
+# to $OUT (or gpu-out/). Options: --tests-only, --bench-only.
 # A machine without Debian's build dependencies gets them from .deps/ (scripts/fetch_gpu_deps.sh
 # downloads them here); files the machine already has are kept.
 set -euo pipefail
