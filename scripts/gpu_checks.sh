@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU run, in one call on a machine with an NVIDIA GPU and the CUDA toolkit: builds with the
-# CUDA backend, runs the GPU tests (the CUDA backend tests and the op conformance checks, which
-# run every op on the CPU and the GPU) and then the GPU benchmarks side by side with PyTorch
+# CUDA backend, runs the GPU tests (the CUDA backend tests and the conformance checks of every op's values
+# and gradients, on the CPU and the GPU) and then the GPU benchmarks side by side with PyTorch
 # (bench/gpu_workloads.cpp, bench/peers/torch_gpu.py; the table goes to gpu_table.md). Logs go
 # to $OUT (or gpu-out/). Options: --tests-only, --bench-only.
 # A machine without Debian's build dependencies gets them from .deps/ (scripts/fetch_gpu_deps.sh
@@ -27,16 +27,20 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | 
 cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DTF_CUDA=ON -DTF_BUILD_BENCH=ON \
   >"$out/configure.log"
 targets=()
-((run_tests)) && targets+=(cuda_tests conformance_tests)
+((run_tests)) && targets+=(cuda_tests conformance_tests autograd_tests)
 ((run_bench)) && targets+=(gpu_workloads)
 cmake --build build-gpu -j "$(nproc)" --target "${targets[@]}" >"$out/build.log" 2>&1 ||
   { tail -50 "$out/build.log"; exit 1; }
 
 status=0
 if ((run_tests)); then
-  for t in cuda_tests conformance_tests; do
-    build-gpu/tests/*/"$t" --gtest_brief=1 >"$out/$t.log" 2>&1 || status=1
-    tail -5 "$out/$t.log"
+  # The backend's own tests, every op's values, and every op's gradients (finite differences),
+  # each run on the CPU and the GPU.
+  for t in cuda_tests conformance_tests autograd_tests; do
+    filter=()
+    [ "$t" = autograd_tests ] && filter=(--gtest_filter='AllOps/OpGradient.*')
+    build-gpu/tests/*/"$t" --gtest_brief=1 "${filter[@]}" >"$out/$t.log" 2>&1 || status=1
+    tail -3 "$out/$t.log"
   done
 fi
 if ((run_bench)); then
