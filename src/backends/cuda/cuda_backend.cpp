@@ -2,7 +2,7 @@
 // through pinned staging buffers, and synchronization. Every device's work is ordered on its
 // one compute stream (runtime.hpp), so a block the pool hands out again is only touched by
 // work queued after the work that used it before: the pool needs no events.
-#include <array>
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -40,25 +40,26 @@ class DeviceAllocator final : public RawAllocator {
   int index_;
 };
 
-// Host-to-device copies go through two pinned buffers in turn: the source is copied into one
-// while the previous chunk's DMA from the other runs, and copy_bytes returns as soon as the last
-// chunk is queued (the caller may free or change its host buffer right away).
+// Host-to-device copies go through pinned buffers, so copy_bytes returns as soon as the DMA is
+// queued (the caller may free or change its host buffer right away). Large copies alternate
+// between two 8 MiB buffers, the source copied into one while the other's DMA runs. Small ones
+// (scalars made by `x * 1.5`, shapes, labels) take the next of many small slots: a slot is only
+// reused long after its DMA ran, so they almost never wait for the device.
 class PinnedStaging {
  public:
   static constexpr size_t kChunk = size_t{8} << 20;
+  static constexpr size_t kSmall = 4096;
+  static constexpr size_t kSmallSlots = 512;
 
   void host_to_device(void* dst, const void* src, size_t nbytes, cudaStream_t stream) {
     std::lock_guard lock(mutex_);
-    if (!buffers_[0].data) {
-      for (Buffer& b : buffers_) {
-        check(cudaHostAlloc(&b.data, kChunk, cudaHostAllocDefault), "cudaHostAlloc");
-        check(cudaEventCreateWithFlags(&b.done, cudaEventDisableTiming), "cudaEventCreate");
-      }
+    if (buffers_.empty()) {
+      buffers_ = make_buffers(2, kChunk);
+      small_ = make_buffers(kSmallSlots, kSmall);
     }
     for (size_t done = 0; done < nbytes; done += kChunk) {
-      Buffer& b = buffers_[next_];
-      next_ ^= 1;
       const size_t n = std::min(kChunk, nbytes - done);
+      Buffer& b = n <= kSmall ? small_[next_small_++ % kSmallSlots] : buffers_[next_++ % 2];
       check(cudaEventSynchronize(b.done), "waiting for a staging buffer");
       std::memcpy(b.data, static_cast<const char*>(src) + done, n);
       check(cudaMemcpyAsync(static_cast<char*>(dst) + done, b.data, n, cudaMemcpyHostToDevice,
@@ -73,9 +74,20 @@ class PinnedStaging {
     void* data = nullptr;
     cudaEvent_t done = nullptr;
   };
+  static std::vector<Buffer> make_buffers(size_t count, size_t bytes) {
+    std::vector<Buffer> made(count);
+    char* block = nullptr;
+    check(cudaHostAlloc(reinterpret_cast<void**>(&block), count * bytes, cudaHostAllocDefault),
+          "cudaHostAlloc");
+    for (size_t i = 0; i < count; ++i) {
+      made[i].data = block + i * bytes;
+      check(cudaEventCreateWithFlags(&made[i].done, cudaEventDisableTiming), "cudaEventCreate");
+    }
+    return made;
+  }
   std::mutex mutex_;
-  std::array<Buffer, 2> buffers_{};
-  int next_ = 0;
+  std::vector<Buffer> buffers_, small_;
+  size_t next_ = 0, next_small_ = 0;
 };
 
 class CudaBackend final : public Backend {
