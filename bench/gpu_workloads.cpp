@@ -65,9 +65,15 @@ void gemm(benchmark::State& state, tf::DType dtype, bool tf32) {
   tf::set_matmul_allow_tf32(false);
   tf::bench::report_rate(state, "TFLOP_per_s", 2.0 * kW2Size * kW2Size * kW2Size, 1e-12);
 }
-void W2_fp32(benchmark::State& state) { gemm(state, tf::DType::F32, false); }
-void W2_tf32(benchmark::State& state) { gemm(state, tf::DType::F32, true); }
-void W2_bf16(benchmark::State& state) { gemm(state, tf::DType::BF16, false); }
+void W2_fp32(benchmark::State& state) {
+  gemm(state, tf::DType::F32, false);
+}
+void W2_tf32(benchmark::State& state) {
+  gemm(state, tf::DType::F32, true);
+}
+void W2_bf16(benchmark::State& state) {
+  gemm(state, tf::DType::BF16, false);
+}
 
 void run_train_steps(benchmark::State& state, nn::Model& model, const tf::Dims& sample_shape,
                      int64_t batch) {

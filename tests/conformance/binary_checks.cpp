@@ -94,7 +94,8 @@ void run_case(Rng& rng, Device device, const BinaryCase& c) {
         const Tensor b = make_tensor(
             random_values(rng, shape_b, pair.b, range_b.lo, range_b.hi, c.step), pair.b, layout_b);
         const Ref ra = to_ref(a), rb = to_ref(b);
-        const Tensor y = c.call(to_device_keeping_layout(a, device), to_device_keeping_layout(b, device));
+        const Tensor y =
+            c.call(to_device_keeping_layout(a, device), to_device_keeping_layout(b, device));
         const DType expected_dtype = result_dtype(c.result, pair.promoted);
         SCOPED_TRACE(describe(pair.a, layout) + format_dims(shape_a) + " with " +
                      describe(pair.b, layout_b) + format_dims(shape_b));
@@ -140,8 +141,9 @@ void check_where(Rng& rng, Device device) {
       const Tensor b = make_tensor(random_values(rng, shapes[2], pair.b, -10, 10), pair.b,
                                    kLayouts[rng.integer(0, 2)]);
       const Ref rc = to_ref(c), ra = to_ref(a), rb = to_ref(b);
-      const Tensor y = where(to_device_keeping_layout(c, device), to_device_keeping_layout(a, device),
-                             to_device_keeping_layout(b, device));
+      const Tensor y =
+          where(to_device_keeping_layout(c, device), to_device_keeping_layout(a, device),
+                to_device_keeping_layout(b, device));
       SCOPED_TRACE(std::string(dtype_name(cond_dtype)) + format_dims(shapes[0]) + ", " +
                    std::string(dtype_name(pair.a)) + format_dims(shapes[1]) + ", " +
                    std::string(dtype_name(pair.b)) + format_dims(shapes[2]));

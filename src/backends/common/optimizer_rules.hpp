@@ -17,7 +17,7 @@ namespace tenflowers {
 // Every optimizer op's hyperparameters (attributes of the same names); each rule reads its own.
 struct OptimizerHyper {
   double learning_rate = 0, clip_value = 0, grad_scale = 1, weight_decay = 0;
-  double momentum = 0, dampening = 0;                                  // sgd, rmsprop
+  double momentum = 0, dampening = 0;                                       // sgd, rmsprop
   double beta1 = 0, beta2 = 0, bias_correction1 = 1, bias_correction2 = 1;  // adam
   double epsilon = 0, decoupled_weight_decay = 0, rho = 0;
 };
@@ -131,9 +131,7 @@ struct AdagradRule {
   GradientPrep<C> prep;
   C lr, epsilon;
   TF_HOST_DEVICE explicit AdagradRule(const OptimizerHyper& h)
-      : prep(h),
-        lr(static_cast<C>(h.learning_rate)),
-        epsilon(static_cast<C>(h.epsilon)) {}
+      : prep(h), lr(static_cast<C>(h.learning_rate)), epsilon(static_cast<C>(h.epsilon)) {}
   TF_HOST_DEVICE void operator()(C (&x)[kState], C grad) const {
     const C g = prep(grad, x[0]);
     const C s = x[1] + g * g;

@@ -121,8 +121,8 @@ void rmsprop_kernel(KernelContext& ctx) {
   TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "rmsprop_update", [&] {
     with_flag(a.get_bool("centered"), [&](auto centered) {
       with_flag(a.get_float("momentum") != 0.0, [&](auto momentum) {
-        run_rule<scalar_t>(ctx,
-                           RmspropRule<compute_t<scalar_t>, centered.value, momentum.value>(hyper_from(a)));
+        run_rule<scalar_t>(
+            ctx, RmspropRule<compute_t<scalar_t>, centered.value, momentum.value>(hyper_from(a)));
       });
     });
   });

@@ -11,9 +11,8 @@ namespace tenflowers::cuda {
 
 void check_blas(cublasStatus_t status, std::string_view what) {
   if (status == CUBLAS_STATUS_SUCCESS) return;
-  const std::string message =
-      std::string(what) + " failed: " + cublasGetStatusName(status) + " (" +
-      cublasGetStatusString(status) + ")";
+  const std::string message = std::string(what) + " failed: " + cublasGetStatusName(status) + " (" +
+                              cublasGetStatusString(status) + ")";
   if (status == CUBLAS_STATUS_ALLOC_FAILED) throw OutOfMemoryError(message);
   throw DeviceError(message);
 }

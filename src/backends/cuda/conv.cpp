@@ -50,12 +50,15 @@ struct TypeInfo {
 
 TypeInfo type_info(DType type) {
   switch (type) {
-    case DType::F16: return {CUDNN_DATA_HALF, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH};
-    case DType::BF16: return {CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH};
+    case DType::F16:
+      return {CUDNN_DATA_HALF, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH};
+    case DType::BF16:
+      return {CUDNN_DATA_BFLOAT16, CUDNN_DATA_FLOAT, CUDNN_TENSOR_OP_MATH};
     case DType::F32:  // TF32 only when allowed, as for matmul
       return {CUDNN_DATA_FLOAT, CUDNN_DATA_FLOAT,
               matmul_allow_tf32() ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH};
-    case DType::F64: return {CUDNN_DATA_DOUBLE, CUDNN_DATA_DOUBLE, CUDNN_DEFAULT_MATH};
+    case DType::F64:
+      return {CUDNN_DATA_DOUBLE, CUDNN_DATA_DOUBLE, CUDNN_DEFAULT_MATH};
     default:
       throw DTypeError("cuDNN convolutions take floating dtypes, got " +
                        std::string(dtype_name(type)));
@@ -123,7 +126,8 @@ struct Choice {
   int algo = 0;
   size_t workspace = 0;
 };
-using ConfigKey = std::tuple<int, int, int, std::vector<int64_t>>;  // pass, device, dtype+math, dims
+using ConfigKey =
+    std::tuple<int, int, int, std::vector<int64_t>>;  // pass, device, dtype+math, dims
 
 Choice choose(Pass pass, int device, DType type, const ConvDescriptors& d, const Dims& x,
               const Dims& w, const Dims& y, const conv::ConvParams2d& p, int64_t pad_h,
@@ -132,8 +136,8 @@ Choice choose(Pass pass, int device, DType type, const ConvDescriptors& d, const
   static std::map<ConfigKey, Choice> cache;
   std::vector<int64_t> dims;
   for (const Dims* s : {&x, &w, &y}) dims.insert(dims.end(), s->begin(), s->end());
-  dims.insert(dims.end(), {p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups, pad_h,
-                           pad_w});
+  dims.insert(dims.end(),
+              {p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.groups, pad_h, pad_w});
   const ConfigKey key{static_cast<int>(pass), device,
                       static_cast<int>(type) * 2 + (matmul_allow_tf32() ? 1 : 0), dims};
   std::lock_guard lock(mutex);
@@ -190,8 +194,8 @@ void convolve(Pass pass, int device, const Tensor& x, const Tensor& w, const Ten
               const conv::ConvParams2d& p, int64_t pad_h, int64_t pad_w) {
   const DType type = x.dtype();
   const ConvDescriptors d(type, x.shape(), w.shape(), y.shape(), p, pad_h, pad_w);
-  const Choice choice = choose(pass, device, type, d, x.shape(), w.shape(), y.shape(), p, pad_h,
-                               pad_w);
+  const Choice choice =
+      choose(pass, device, type, d, x.shape(), w.shape(), y.shape(), p, pad_h, pad_w);
   const Tensor workspace =
       Tensor::empty({static_cast<int64_t>(choice.workspace)}, DType::U8, Device::cuda(device));
   void* ws = choice.workspace ? workspace.data_ptr() : nullptr;
@@ -203,10 +207,10 @@ void convolve(Pass pass, int device, const Tensor& x, const Tensor& w, const Ten
                                       ws, choice.workspace, s.zero(), d.y(), y.data_ptr()),
               "cudnnConvolutionForward");
   } else if (pass == Pass::BackwardData) {
-    check_dnn(cudnnConvolutionBackwardData(
-                  handle, s.one(), d.w(), w.data_ptr(), d.y(), y.data_ptr(), d.conv(),
-                  static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algo), ws, choice.workspace,
-                  s.zero(), d.x(), x.data_ptr()),
+    check_dnn(cudnnConvolutionBackwardData(handle, s.one(), d.w(), w.data_ptr(), d.y(),
+                                           y.data_ptr(), d.conv(),
+                                           static_cast<cudnnConvolutionBwdDataAlgo_t>(choice.algo),
+                                           ws, choice.workspace, s.zero(), d.x(), x.data_ptr()),
               "cudnnConvolutionBackwardData");
   } else {
     check_dnn(cudnnConvolutionBackwardFilter(
@@ -225,9 +229,9 @@ void add_bias(int device, const Tensor& y, const Tensor& bias) {
   check_dnn(cudnnCreateTensorDescriptor(&bd), "cudnnCreateTensorDescriptor");
   const Dims& s = y.shape();
   using D = ConvDescriptors;
-  cudnnStatus_t status = cudnnSetTensor4dDescriptor(
-      yd, CUDNN_TENSOR_NCHW, info.data, D::as_int(s[0]), D::as_int(s[1]), D::as_int(s[2]),
-      D::as_int(s[3]));
+  cudnnStatus_t status =
+      cudnnSetTensor4dDescriptor(yd, CUDNN_TENSOR_NCHW, info.data, D::as_int(s[0]), D::as_int(s[1]),
+                                 D::as_int(s[2]), D::as_int(s[3]));
   if (status == CUDNN_STATUS_SUCCESS) {
     status = cudnnSetTensor4dDescriptor(bd, CUDNN_TENSOR_NCHW, info.data, 1, D::as_int(s[1]), 1, 1);
   }
@@ -253,8 +257,8 @@ void copy_into_view(const Tensor& dst, const Tensor& src) {
   Tensor target = dst;
   const Tensor source = src;
   const Attrs none;
-  KernelContext ctx{copy, std::span<const Tensor>(&source, 1), none,
-                    std::span<Tensor>(&target, 1), dst.device()};
+  KernelContext ctx{copy, std::span<const Tensor>(&source, 1), none, std::span<Tensor>(&target, 1),
+                    dst.device()};
   copy.kernel(DeviceType::CUDA).fn(ctx);
 }
 

@@ -22,8 +22,8 @@ class DeviceAllocator final : public RawAllocator {
   void* allocate(size_t nbytes) override {
     use_device(index_);
     void* ptr = nullptr;
-    check(cudaMalloc(&ptr, nbytes), "cudaMalloc of " + std::to_string(nbytes) + " bytes on " +
-                                        Device::cuda(index_).str());
+    check(cudaMalloc(&ptr, nbytes),
+          "cudaMalloc of " + std::to_string(nbytes) + " bytes on " + Device::cuda(index_).str());
     return ptr;
   }
   void deallocate(void* ptr, size_t) override {
@@ -117,8 +117,9 @@ class CudaBackend final : public Backend {
             "cudaMemcpyAsync (device to host)");
       check(cudaStreamSynchronize(stream), "synchronizing " + src_device.str());
     } else if (dst_device == src_device) {
-      check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, use_device(dst_device.index)),
-            "cudaMemcpyAsync (device to device)");
+      check(
+          cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToDevice, use_device(dst_device.index)),
+          "cudaMemcpyAsync (device to device)");
     } else if (dst_device.is_cuda() && src_device.is_cuda()) {
       // The source's pending writes finish first; the copy is then ordered on the target.
       synchronize(src_device.index);

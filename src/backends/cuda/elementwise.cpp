@@ -48,7 +48,8 @@ ElementwiseArgs layout_args(const Tensor& out, const std::array<const Tensor*, N
   for (int d = 0; d < args.ndim; ++d) {
     args.sizes[d] = it.shape[static_cast<size_t>(d)];
     args.out_byte_strides[d] = it.strides[0][static_cast<size_t>(d)];
-    for (size_t k = 0; k < N; ++k) args.byte_strides[k][d] = it.strides[k + 1][static_cast<size_t>(d)];
+    for (size_t k = 0; k < N; ++k)
+      args.byte_strides[k][d] = it.strides[k + 1][static_cast<size_t>(d)];
   }
   return args;
 }
@@ -56,7 +57,8 @@ ElementwiseArgs layout_args(const Tensor& out, const std::array<const Tensor*, N
 // Layout for kernels that write a contiguous output (every op but copy and cast).
 template <size_t N>
 ElementwiseArgs contiguous_out_args(const Tensor& out, const std::array<const Tensor*, N>& inputs) {
-  if (!out.is_contiguous()) throw InternalError("CUDA elementwise kernels write contiguous outputs");
+  if (!out.is_contiguous())
+    throw InternalError("CUDA elementwise kernels write contiguous outputs");
   return layout_args<N>(out, inputs);
 }
 
@@ -107,7 +109,7 @@ struct BinarySpec {
 
 void run_binary(KernelContext& ctx, const BinarySpec& spec) {
   const DType promoted = promote_types(ctx.inputs[0].dtype(), ctx.inputs[1].dtype());
-  const DType type = spec.compute == BinaryCompute::Floating ? to_floating(promoted)
+  const DType type = spec.compute == BinaryCompute::Floating  ? to_floating(promoted)
                      : spec.compute == BinaryCompute::Logical ? DType::Bool
                                                               : promoted;
   const Tensor a = as_type(ctx.inputs[0], type);
@@ -128,7 +130,8 @@ void run_binary(KernelContext& ctx, const BinarySpec& spec) {
                      "floating dtype first");
     }
   }
-  finish(ctx, launch_binary(spec.code, type, contiguous_out_args<2>(ctx.outputs[0], {&a, &b})), type);
+  finish(ctx, launch_binary(spec.code, type, contiguous_out_args<2>(ctx.outputs[0], {&a, &b})),
+         type);
 }
 
 void where_kernel(KernelContext& ctx) {
@@ -136,7 +139,8 @@ void where_kernel(KernelContext& ctx) {
   const Tensor condition = as_type(ctx.inputs[0], DType::Bool);
   const Tensor x = as_type(ctx.inputs[1], out.dtype());
   const Tensor y = as_type(ctx.inputs[2], out.dtype());
-  finish(ctx, launch_where(out.dtype(), contiguous_out_args<3>(out, {&condition, &x, &y})), out.dtype());
+  finish(ctx, launch_where(out.dtype(), contiguous_out_args<3>(out, {&condition, &x, &y})),
+         out.dtype());
 }
 
 void clamp_kernel(KernelContext& ctx) {
@@ -239,7 +243,8 @@ void register_cuda_elementwise_kernels(OpRegistry& r) {
   r.add_kernel(
       "leaky_relu", cuda,
       [](KernelContext& ctx) {
-        run_unary(ctx, UnaryOp::LeakyRelu, Compute::Floating, ctx.attrs.get_float("negative_slope"));
+        run_unary(ctx, UnaryOp::LeakyRelu, Compute::Floating,
+                  ctx.attrs.get_float("negative_slope"));
       },
       kAllDTypes);
   r.add_kernel(
@@ -251,8 +256,7 @@ void register_cuda_elementwise_kernels(OpRegistry& r) {
   r.add_kernel(
       "gelu", cuda,
       [](KernelContext& ctx) {
-        run_unary(ctx,
-                  ctx.attrs.get_bool("tanh_approximation") ? UnaryOp::GeluTanh : UnaryOp::Gelu,
+        run_unary(ctx, ctx.attrs.get_bool("tanh_approximation") ? UnaryOp::GeluTanh : UnaryOp::Gelu,
                   Compute::Floating);
       },
       kAllDTypes);

@@ -123,9 +123,17 @@ void matmul_kernel(KernelContext& ctx) {
       IntMatmulArgs args{static_cast<const char*>(A.data) + first * A.batch_stride * elem,
                          static_cast<const char*>(B.data) + first * B.batch_stride * elem,
                          static_cast<char*>(out.data_ptr()) + first * m * n * elem,
-                         std::min(kMaxGridZ, batch - first), m, n, k,
-                         A.batch_stride, A.row_stride, A.col_stride,
-                         B.batch_stride, B.row_stride, B.col_stride, stream};
+                         std::min(kMaxGridZ, batch - first),
+                         m,
+                         n,
+                         k,
+                         A.batch_stride,
+                         A.row_stride,
+                         A.col_stride,
+                         B.batch_stride,
+                         B.row_stride,
+                         B.col_stride,
+                         stream};
       const char* name = launch_int_matmul(type, args);
       if (!name) throw DTypeError("no CUDA matmul for " + std::string(dtype_name(type)));
       check_launch(ctx.op.name, name);
@@ -139,8 +147,14 @@ void matmul_kernel(KernelContext& ctx) {
   const void* alpha = &one_f;
   const void* beta = &zero_f;
   switch (type) {
-    case DType::F16: data_type = CUDA_R_16F; compute = CUBLAS_COMPUTE_32F; break;
-    case DType::BF16: data_type = CUDA_R_16BF; compute = CUBLAS_COMPUTE_32F; break;
+    case DType::F16:
+      data_type = CUDA_R_16F;
+      compute = CUBLAS_COMPUTE_32F;
+      break;
+    case DType::BF16:
+      data_type = CUDA_R_16BF;
+      compute = CUBLAS_COMPUTE_32F;
+      break;
     case DType::F32:
       data_type = CUDA_R_32F;
       compute = matmul_allow_tf32() ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
@@ -151,19 +165,20 @@ void matmul_kernel(KernelContext& ctx) {
       alpha = &one_d;
       beta = &zero_d;
       break;
-    default: throw DTypeError("no CUDA matmul for " + std::string(dtype_name(type)));
+    default:
+      throw DTypeError("no CUDA matmul for " + std::string(dtype_name(type)));
   }
   // Row-major C = A B is column-major C^T = B^T A^T: cuBLAS's first operand is B.
   const auto [op_b, ldb] = blas_layout(B, k, n);
   const auto [op_a, lda] = blas_layout(A, m, k);
-  check_blas(cublasGemmStridedBatchedEx(
-                 blas_handle(ctx.device.index), op_b, op_a, checked_int(n, "n"),
-                 checked_int(m, "m"), checked_int(k, "k"), alpha, B.data, data_type,
-                 checked_int(ldb, "ldb"), B.batch_stride, A.data, data_type,
-                 checked_int(lda, "lda"), A.batch_stride, beta, out.data_ptr(), data_type,
-                 checked_int(n, "ldc"), m * n, checked_int(batch, "batch"), compute,
-                 CUBLAS_GEMM_DEFAULT),
-             "cublasGemmStridedBatchedEx (matmul)");
+  check_blas(
+      cublasGemmStridedBatchedEx(blas_handle(ctx.device.index), op_b, op_a, checked_int(n, "n"),
+                                 checked_int(m, "m"), checked_int(k, "k"), alpha, B.data, data_type,
+                                 checked_int(ldb, "ldb"), B.batch_stride, A.data, data_type,
+                                 checked_int(lda, "lda"), A.batch_stride, beta, out.data_ptr(),
+                                 data_type, checked_int(n, "ldc"), m * n,
+                                 checked_int(batch, "batch"), compute, CUBLAS_GEMM_DEFAULT),
+      "cublasGemmStridedBatchedEx (matmul)");
 }
 
 }  // namespace

@@ -44,10 +44,10 @@ void sgd_kernel(KernelContext& ctx) {
   const Attrs& a = ctx.attrs;
   if (a.get_float("momentum") == 0.0) return run(ctx, OptimizerRule::Sgd, 1);
   const bool nesterov = a.get_bool("nesterov"), first = a.get_bool("initialize");
-  const OptimizerRule rule = nesterov ? (first ? OptimizerRule::SgdMomentumNesterovFirst
-                                               : OptimizerRule::SgdMomentumNesterov)
-                                      : (first ? OptimizerRule::SgdMomentumFirst
-                                               : OptimizerRule::SgdMomentum);
+  const OptimizerRule rule =
+      nesterov
+          ? (first ? OptimizerRule::SgdMomentumNesterovFirst : OptimizerRule::SgdMomentumNesterov)
+          : (first ? OptimizerRule::SgdMomentumFirst : OptimizerRule::SgdMomentum);
   run(ctx, rule, 2);
 }
 
@@ -60,8 +60,9 @@ void rmsprop_kernel(KernelContext& ctx) {
   const bool centered = ctx.attrs.get_bool("centered");
   const bool momentum = ctx.attrs.get_float("momentum") != 0.0;
   const OptimizerRule rule =
-      centered ? (momentum ? OptimizerRule::RmspropCenteredMomentum : OptimizerRule::RmspropCentered)
-               : (momentum ? OptimizerRule::RmspropMomentum : OptimizerRule::Rmsprop);
+      centered
+          ? (momentum ? OptimizerRule::RmspropCenteredMomentum : OptimizerRule::RmspropCentered)
+          : (momentum ? OptimizerRule::RmspropMomentum : OptimizerRule::Rmsprop);
   run(ctx, rule, 2 + (centered ? 1 : 0) + (momentum ? 1 : 0));
 }
 

@@ -20,25 +20,44 @@ const char* run(DType type, const ElementwiseArgs& args, const char* name, Op op
 const char* launch_binary(BinaryOp op, DType type, const ElementwiseArgs& a) {
   using B = BinaryOp;
   switch (op) {
-    case B::Add: return run<Add, AllTypes>(type, a, "add");
-    case B::Sub: return run<Sub, NumericTypes>(type, a, "sub");
-    case B::Mul: return run<Mul, AllTypes>(type, a, "mul");
-    case B::Div: return run<Div, FloatTypes>(type, a, "div");
-    case B::Pow: return run<Pow, NumericTypes>(type, a, "pow");
-    case B::Maximum: return run<Maximum, AllTypes>(type, a, "maximum");
-    case B::Minimum: return run<Minimum, AllTypes>(type, a, "minimum");
-    case B::Mod: return run<Mod, NumericTypes>(type, a, "mod");
-    case B::Atan2: return run<Atan2, FloatTypes>(type, a, "atan2");
-    case B::ReluGrad: return run<ReluGrad, FloatTypes>(type, a, "relu_grad");
-    case B::Eq: return run<Eq, AllTypes>(type, a, "eq");
-    case B::Ne: return run<Ne, AllTypes>(type, a, "ne");
-    case B::Lt: return run<Lt, AllTypes>(type, a, "lt");
-    case B::Le: return run<Le, AllTypes>(type, a, "le");
-    case B::Gt: return run<Gt, AllTypes>(type, a, "gt");
-    case B::Ge: return run<Ge, AllTypes>(type, a, "ge");
-    case B::LogicalAnd: return run<LogicalAnd, TypeList<bool>>(type, a, "logical_and");
-    case B::LogicalOr: return run<LogicalOr, TypeList<bool>>(type, a, "logical_or");
-    case B::LogicalXor: return run<LogicalXor, TypeList<bool>>(type, a, "logical_xor");
+    case B::Add:
+      return run<Add, AllTypes>(type, a, "add");
+    case B::Sub:
+      return run<Sub, NumericTypes>(type, a, "sub");
+    case B::Mul:
+      return run<Mul, AllTypes>(type, a, "mul");
+    case B::Div:
+      return run<Div, FloatTypes>(type, a, "div");
+    case B::Pow:
+      return run<Pow, NumericTypes>(type, a, "pow");
+    case B::Maximum:
+      return run<Maximum, AllTypes>(type, a, "maximum");
+    case B::Minimum:
+      return run<Minimum, AllTypes>(type, a, "minimum");
+    case B::Mod:
+      return run<Mod, NumericTypes>(type, a, "mod");
+    case B::Atan2:
+      return run<Atan2, FloatTypes>(type, a, "atan2");
+    case B::ReluGrad:
+      return run<ReluGrad, FloatTypes>(type, a, "relu_grad");
+    case B::Eq:
+      return run<Eq, AllTypes>(type, a, "eq");
+    case B::Ne:
+      return run<Ne, AllTypes>(type, a, "ne");
+    case B::Lt:
+      return run<Lt, AllTypes>(type, a, "lt");
+    case B::Le:
+      return run<Le, AllTypes>(type, a, "le");
+    case B::Gt:
+      return run<Gt, AllTypes>(type, a, "gt");
+    case B::Ge:
+      return run<Ge, AllTypes>(type, a, "ge");
+    case B::LogicalAnd:
+      return run<LogicalAnd, TypeList<bool>>(type, a, "logical_and");
+    case B::LogicalOr:
+      return run<LogicalOr, TypeList<bool>>(type, a, "logical_or");
+    case B::LogicalXor:
+      return run<LogicalXor, TypeList<bool>>(type, a, "logical_xor");
   }
   return nullptr;
 }

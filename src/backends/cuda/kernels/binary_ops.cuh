@@ -23,8 +23,10 @@ __device__ __forceinline__ C wrapping(C x, C y, F f) {
 struct Add {
   template <class C>
   __device__ C operator()(C x, C y) const {
-    if constexpr (std::is_same_v<C, bool>) return x || y;
-    else return wrapping(x, y, [](auto a, auto b) { return a + b; });
+    if constexpr (std::is_same_v<C, bool>)
+      return x || y;
+    else
+      return wrapping(x, y, [](auto a, auto b) { return a + b; });
   }
 };
 struct Sub {
@@ -36,13 +38,17 @@ struct Sub {
 struct Mul {
   template <class C>
   __device__ C operator()(C x, C y) const {
-    if constexpr (std::is_same_v<C, bool>) return x && y;
-    else return wrapping(x, y, [](auto a, auto b) { return a * b; });
+    if constexpr (std::is_same_v<C, bool>)
+      return x && y;
+    else
+      return wrapping(x, y, [](auto a, auto b) { return a * b; });
   }
 };
 struct Div {
   template <class C>
-  __device__ C operator()(C x, C y) const { return x / y; }
+  __device__ C operator()(C x, C y) const {
+    return x / y;
+  }
 };
 struct Pow {
   template <class C>
@@ -62,11 +68,15 @@ struct Pow {
 };
 struct Maximum {
   template <class C>
-  __device__ C operator()(C x, C y) const { return (x > y || x != x) ? x : y; }
+  __device__ C operator()(C x, C y) const {
+    return (x > y || x != x) ? x : y;
+  }
 };
 struct Minimum {
   template <class C>
-  __device__ C operator()(C x, C y) const { return (x < y || x != x) ? x : y; }
+  __device__ C operator()(C x, C y) const {
+    return (x < y || x != x) ? x : y;
+  }
 };
 struct Mod {
   template <class C>
@@ -86,19 +96,23 @@ struct Mod {
 };
 struct Atan2 {
   template <class C>
-  __device__ C operator()(C x, C y) const { return std::atan2(x, y); }
+  __device__ C operator()(C x, C y) const {
+    return std::atan2(x, y);
+  }
 };
 // ReLU's gradient: y (the output gradient) where x > 0, else 0.
 struct ReluGrad {
   template <class C>
-  __device__ C operator()(C x, C y) const { return x > C(0) ? y : C(0); }
+  __device__ C operator()(C x, C y) const {
+    return x > C(0) ? y : C(0);
+  }
 };
-#define TF_COMPARE_(Name, op)                      \
-  struct Name {                                    \
-    template <class C>                             \
-    __device__ bool operator()(C x, C y) const {   \
-      return x op y;                               \
-    }                                              \
+#define TF_COMPARE_(Name, op)                    \
+  struct Name {                                  \
+    template <class C>                           \
+    __device__ bool operator()(C x, C y) const { \
+      return x op y;                             \
+    }                                            \
   };
 TF_COMPARE_(Eq, ==)
 TF_COMPARE_(Ne, !=)
@@ -118,10 +132,12 @@ struct LogicalXor {
 };
 struct Where {  // the condition arrives converted to the compute type
   template <class C>
-  __device__ C operator()(C condition, C x, C y) const { return condition != C(0) ? x : y; }
+  __device__ C operator()(C condition, C x, C y) const {
+    return condition != C(0) ? x : y;
+  }
 };
 struct Clamp {  // bounds convert like any value: for integers they saturate, so a missing one is
-               // infinite
+                // infinite
   double low, high;
   template <class C>
   __device__ C operator()(C x) const {

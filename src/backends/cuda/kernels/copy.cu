@@ -29,14 +29,17 @@ __global__ void __launch_bounds__(kThreads)
       out_offset += index * layout.byte_strides[1][d];
       rem /= size;
     }
-    *reinterpret_cast<To*>(out + out_offset) = convert<To>(*reinterpret_cast<const From*>(in + in_offset));
+    *reinterpret_cast<To*>(out + out_offset) =
+        convert<To>(*reinterpret_cast<const From*>(in + in_offset));
   }
 }
 
 template <class T>
-__global__ void __launch_bounds__(kThreads) fill_kernel(T* __restrict__ out, T value, int64_t numel) {
+__global__ void __launch_bounds__(kThreads)
+    fill_kernel(T* __restrict__ out, T value, int64_t numel) {
   const int64_t step = int64_t{gridDim.x} * kThreads;
-  for (int64_t i = int64_t{blockIdx.x} * kThreads + threadIdx.x; i < numel; i += step) out[i] = value;
+  for (int64_t i = int64_t{blockIdx.x} * kThreads + threadIdx.x; i < numel; i += step)
+    out[i] = value;
 }
 
 }  // namespace
@@ -76,8 +79,8 @@ const char* launch_fill(DType type, double value, void* out, int64_t numel, cuda
   return with_type(type, AllTypes{}, [&](auto t) {
     using T = decltype(t);
     if (numel > 0) {
-      fill_kernel<T><<<grid_for(numel), kThreads, 0, stream>>>(static_cast<T*>(out),
-                                                                narrow<T>(value), numel);
+      fill_kernel<T>
+          <<<grid_for(numel), kThreads, 0, stream>>>(static_cast<T*>(out), narrow<T>(value), numel);
     }
     return "fill";
   });

@@ -14,10 +14,10 @@ namespace tenflowers::cuda {
 
 template <class T>
 struct DeviceDType;
-#define TF_DEVICE_DTYPE_(type, value)                  \
-  template <>                                          \
-  struct DeviceDType<type> {                           \
-    static constexpr DType dtype = DType::value;       \
+#define TF_DEVICE_DTYPE_(type, value)            \
+  template <>                                    \
+  struct DeviceDType<type> {                     \
+    static constexpr DType dtype = DType::value; \
   };
 TF_DEVICE_DTYPE_(bool, Bool)
 TF_DEVICE_DTYPE_(uint8_t, U8)
@@ -63,8 +63,10 @@ __host__ __device__ __forceinline__ T narrow(V v) {
   } else if constexpr (std::is_integral_v<T> && std::is_floating_point_v<V>) {
     const double d = static_cast<double>(v);
     if (d != d) return T(0);
-    if (d <= static_cast<double>(std::numeric_limits<T>::min())) return std::numeric_limits<T>::min();
-    if (d >= static_cast<double>(std::numeric_limits<T>::max())) return std::numeric_limits<T>::max();
+    if (d <= static_cast<double>(std::numeric_limits<T>::min()))
+      return std::numeric_limits<T>::min();
+    if (d >= static_cast<double>(std::numeric_limits<T>::max()))
+      return std::numeric_limits<T>::max();
     return static_cast<T>(d);
   } else {
     return static_cast<T>(v);
@@ -80,9 +82,11 @@ template <class... Ts>
 struct TypeList {};
 using FloatTypes = TypeList<__half, __nv_bfloat16, float, double>;
 using IntTypes = TypeList<uint8_t, int8_t, int32_t, int64_t>;
-using NumericTypes = TypeList<uint8_t, int8_t, int32_t, int64_t, __half, __nv_bfloat16, float, double>;
+using NumericTypes =
+    TypeList<uint8_t, int8_t, int32_t, int64_t, __half, __nv_bfloat16, float, double>;
 using BoolAndIntTypes = TypeList<bool, uint8_t, int8_t, int32_t, int64_t>;
-using AllTypes = TypeList<bool, uint8_t, int8_t, int32_t, int64_t, __half, __nv_bfloat16, float, double>;
+using AllTypes =
+    TypeList<bool, uint8_t, int8_t, int32_t, int64_t, __half, __nv_bfloat16, float, double>;
 
 // Calls fn(T{}) for the T of `list` whose dtype is `dtype`; returns fn's result, or nullptr when
 // the list has no such type.

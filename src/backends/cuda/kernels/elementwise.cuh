@@ -143,8 +143,8 @@ const char* launch_elementwise(const Op& op, const ElementwiseArgs& args, const 
       if (needs) aligned = aligned && reinterpret_cast<uintptr_t>(in.p[k]) % kInAlign == 0;
     }
     const unsigned blocks = grid_for((args.numel + kPerThread - 1) / kPerThread);
-    elementwise_linear<Out, In, First, N><<<blocks, kThreads, 0, args.stream>>>(
-        op, out, in, args.single_mask, args.numel, aligned);
+    elementwise_linear<Out, In, First, N>
+        <<<blocks, kThreads, 0, args.stream>>>(op, out, in, args.single_mask, args.numel, aligned);
   } else {
     StridedLayout layout;
     layout.ndim = args.ndim;
@@ -152,8 +152,8 @@ const char* launch_elementwise(const Op& op, const ElementwiseArgs& args, const 
       layout.sizes[d] = args.sizes[d];
       for (int k = 0; k < N; ++k) layout.byte_strides[k][d] = args.byte_strides[k][d];
     }
-    elementwise_strided<Out, In, First, N><<<grid_for(args.numel), kThreads, 0, args.stream>>>(
-        op, out, in, layout, args.numel);
+    elementwise_strided<Out, In, First, N>
+        <<<grid_for(args.numel), kThreads, 0, args.stream>>>(op, out, in, layout, args.numel);
   }
   return name;
 }

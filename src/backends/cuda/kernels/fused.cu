@@ -12,29 +12,52 @@ template <class C>
 __device__ __forceinline__ C apply_unary(uint8_t code, C x) {
   using namespace unary_ops;
   switch (static_cast<UnaryOp>(code)) {
-    case UnaryOp::Neg: return Neg{}(x);
-    case UnaryOp::Abs: return Abs{}(x);
-    case UnaryOp::Sign: return Sign{}(x);
-    case UnaryOp::Square: return Square{}(x);
-    case UnaryOp::Relu: return Relu{}(x);
-    case UnaryOp::Floor: return Floor{}(x);
-    case UnaryOp::Ceil: return Ceil{}(x);
-    case UnaryOp::Round: return Round{}(x);
-    case UnaryOp::Exp: return Exp{}(x);
-    case UnaryOp::Expm1: return Expm1{}(x);
-    case UnaryOp::Log: return Log{}(x);
-    case UnaryOp::Log1p: return Log1p{}(x);
-    case UnaryOp::Sqrt: return Sqrt{}(x);
-    case UnaryOp::Rsqrt: return Rsqrt{}(x);
-    case UnaryOp::Reciprocal: return Reciprocal{}(x);
-    case UnaryOp::Sin: return Sin{}(x);
-    case UnaryOp::Cos: return Cos{}(x);
-    case UnaryOp::Tan: return Tan{}(x);
-    case UnaryOp::Tanh: return Tanh{}(x);
-    case UnaryOp::Sigmoid: return Sigmoid{}(x);
-    case UnaryOp::Erf: return Erf{}(x);
-    case UnaryOp::Silu: return Silu{}(x);
-    default: return x;  // the host admits only the ops above
+    case UnaryOp::Neg:
+      return Neg{}(x);
+    case UnaryOp::Abs:
+      return Abs{}(x);
+    case UnaryOp::Sign:
+      return Sign{}(x);
+    case UnaryOp::Square:
+      return Square{}(x);
+    case UnaryOp::Relu:
+      return Relu{}(x);
+    case UnaryOp::Floor:
+      return Floor{}(x);
+    case UnaryOp::Ceil:
+      return Ceil{}(x);
+    case UnaryOp::Round:
+      return Round{}(x);
+    case UnaryOp::Exp:
+      return Exp{}(x);
+    case UnaryOp::Expm1:
+      return Expm1{}(x);
+    case UnaryOp::Log:
+      return Log{}(x);
+    case UnaryOp::Log1p:
+      return Log1p{}(x);
+    case UnaryOp::Sqrt:
+      return Sqrt{}(x);
+    case UnaryOp::Rsqrt:
+      return Rsqrt{}(x);
+    case UnaryOp::Reciprocal:
+      return Reciprocal{}(x);
+    case UnaryOp::Sin:
+      return Sin{}(x);
+    case UnaryOp::Cos:
+      return Cos{}(x);
+    case UnaryOp::Tan:
+      return Tan{}(x);
+    case UnaryOp::Tanh:
+      return Tanh{}(x);
+    case UnaryOp::Sigmoid:
+      return Sigmoid{}(x);
+    case UnaryOp::Erf:
+      return Erf{}(x);
+    case UnaryOp::Silu:
+      return Silu{}(x);
+    default:
+      return x;  // the host admits only the ops above
   }
 }
 
@@ -42,16 +65,26 @@ template <class C>
 __device__ __forceinline__ C apply_binary(uint8_t code, C a, C b) {
   using namespace binary_ops;
   switch (static_cast<BinaryOp>(code)) {
-    case BinaryOp::Add: return Add{}(a, b);
-    case BinaryOp::Sub: return Sub{}(a, b);
-    case BinaryOp::Mul: return Mul{}(a, b);
-    case BinaryOp::Div: return Div{}(a, b);
-    case BinaryOp::Pow: return Pow{}(a, b);
-    case BinaryOp::Maximum: return Maximum{}(a, b);
-    case BinaryOp::Minimum: return Minimum{}(a, b);
-    case BinaryOp::Atan2: return Atan2{}(a, b);
-    case BinaryOp::ReluGrad: return ReluGrad{}(a, b);
-    default: return a;  // the host admits only the ops above
+    case BinaryOp::Add:
+      return Add{}(a, b);
+    case BinaryOp::Sub:
+      return Sub{}(a, b);
+    case BinaryOp::Mul:
+      return Mul{}(a, b);
+    case BinaryOp::Div:
+      return Div{}(a, b);
+    case BinaryOp::Pow:
+      return Pow{}(a, b);
+    case BinaryOp::Maximum:
+      return Maximum{}(a, b);
+    case BinaryOp::Minimum:
+      return Minimum{}(a, b);
+    case BinaryOp::Atan2:
+      return Atan2{}(a, b);
+    case BinaryOp::ReluGrad:
+      return ReluGrad{}(a, b);
+    default:
+      return a;  // the host admits only the ops above
   }
 }
 
@@ -67,8 +100,8 @@ __global__ void __launch_bounds__(kThreads) fused_kernel(FusedArgs args) {
     }
     for (int j = 0; j < args.num_steps; ++j) {
       const C a = v[args.lhs[j]];
-      v[args.num_inputs + j] =
-          args.binary[j] ? apply_binary(args.code[j], a, v[args.rhs[j]]) : apply_unary(args.code[j], a);
+      v[args.num_inputs + j] = args.binary[j] ? apply_binary(args.code[j], a, v[args.rhs[j]])
+                                              : apply_unary(args.code[j], a);
     }
     static_cast<T*>(args.out)[i] = narrow<T>(v[args.num_inputs + args.num_steps - 1]);
   }

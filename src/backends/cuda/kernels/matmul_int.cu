@@ -21,13 +21,13 @@ __global__ void int_matmul(IntMatmulArgs args) {
   for (int64_t k0 = 0; k0 < args.k; k0 += kTile) {
     const int64_t ka = k0 + threadIdx.x, kb = k0 + threadIdx.y;
     a_tile[threadIdx.y][threadIdx.x] =
-        row < args.m && ka < args.k
-            ? static_cast<uint64_t>(static_cast<int64_t>(a[row * args.a_row_stride + ka * args.a_col_stride]))
-            : 0;
+        row < args.m && ka < args.k ? static_cast<uint64_t>(static_cast<int64_t>(
+                                          a[row * args.a_row_stride + ka * args.a_col_stride]))
+                                    : 0;
     b_tile[threadIdx.y][threadIdx.x] =
-        kb < args.k && col < args.n
-            ? static_cast<uint64_t>(static_cast<int64_t>(b[kb * args.b_row_stride + col * args.b_col_stride]))
-            : 0;
+        kb < args.k && col < args.n ? static_cast<uint64_t>(static_cast<int64_t>(
+                                          b[kb * args.b_row_stride + col * args.b_col_stride]))
+                                    : 0;
     __syncthreads();
 #pragma unroll
     for (int j = 0; j < kTile; ++j) acc += a_tile[threadIdx.y][j] * b_tile[j][threadIdx.x];

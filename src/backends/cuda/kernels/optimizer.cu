@@ -61,18 +61,30 @@ using Adagrad = AdagradRule<C>;
 const char* launch_optimizer(OptimizerRule rule, DType type, const OptimizerArgs& a) {
   using R = OptimizerRule;
   switch (rule) {
-    case R::Sgd: return run<Sgd<false, false, false>::type>(type, a, "sgd_update");
-    case R::SgdMomentum: return run<Sgd<true, false, false>::type>(type, a, "sgd_update");
-    case R::SgdMomentumNesterov: return run<Sgd<true, true, false>::type>(type, a, "sgd_update");
-    case R::SgdMomentumFirst: return run<Sgd<true, false, true>::type>(type, a, "sgd_update");
-    case R::SgdMomentumNesterovFirst: return run<Sgd<true, true, true>::type>(type, a, "sgd_update");
-    case R::Adam: return run<Adam<false>::type>(type, a, "adam_update");
-    case R::AdamAmsgrad: return run<Adam<true>::type>(type, a, "adam_update");
-    case R::Rmsprop: return run<Rmsprop<false, false>::type>(type, a, "rmsprop_update");
-    case R::RmspropMomentum: return run<Rmsprop<false, true>::type>(type, a, "rmsprop_update");
-    case R::RmspropCentered: return run<Rmsprop<true, false>::type>(type, a, "rmsprop_update");
-    case R::RmspropCenteredMomentum: return run<Rmsprop<true, true>::type>(type, a, "rmsprop_update");
-    case R::Adagrad: return run<Adagrad>(type, a, "adagrad_update");
+    case R::Sgd:
+      return run<Sgd<false, false, false>::type>(type, a, "sgd_update");
+    case R::SgdMomentum:
+      return run<Sgd<true, false, false>::type>(type, a, "sgd_update");
+    case R::SgdMomentumNesterov:
+      return run<Sgd<true, true, false>::type>(type, a, "sgd_update");
+    case R::SgdMomentumFirst:
+      return run<Sgd<true, false, true>::type>(type, a, "sgd_update");
+    case R::SgdMomentumNesterovFirst:
+      return run<Sgd<true, true, true>::type>(type, a, "sgd_update");
+    case R::Adam:
+      return run<Adam<false>::type>(type, a, "adam_update");
+    case R::AdamAmsgrad:
+      return run<Adam<true>::type>(type, a, "adam_update");
+    case R::Rmsprop:
+      return run<Rmsprop<false, false>::type>(type, a, "rmsprop_update");
+    case R::RmspropMomentum:
+      return run<Rmsprop<false, true>::type>(type, a, "rmsprop_update");
+    case R::RmspropCentered:
+      return run<Rmsprop<true, false>::type>(type, a, "rmsprop_update");
+    case R::RmspropCenteredMomentum:
+      return run<Rmsprop<true, true>::type>(type, a, "rmsprop_update");
+    case R::Adagrad:
+      return run<Adagrad>(type, a, "adagrad_update");
   }
   return nullptr;
 }

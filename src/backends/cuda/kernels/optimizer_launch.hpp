@@ -10,8 +10,18 @@
 namespace tenflowers::cuda {
 
 enum class OptimizerRule : uint8_t {
-  Sgd, SgdMomentum, SgdMomentumNesterov, SgdMomentumFirst, SgdMomentumNesterovFirst, Adam,
-  AdamAmsgrad, Rmsprop, RmspropMomentum, RmspropCentered, RmspropCenteredMomentum, Adagrad,
+  Sgd,
+  SgdMomentum,
+  SgdMomentumNesterov,
+  SgdMomentumFirst,
+  SgdMomentumNesterovFirst,
+  Adam,
+  AdamAmsgrad,
+  Rmsprop,
+  RmspropMomentum,
+  RmspropCentered,
+  RmspropCenteredMomentum,
+  Adagrad,
 };
 
 // Updates state[0..count) (param, then slots; contiguous, in place) from grad (contiguous), all

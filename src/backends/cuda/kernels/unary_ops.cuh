@@ -20,23 +20,30 @@ constexpr double kGeluScale = 1.5957691216057307117;  // 2 * sqrt(2 / pi)
 struct Neg {
   template <class C>
   __device__ C operator()(C x) const {
-    if constexpr (std::is_integral_v<C>) return wrap_neg(x);
-    else return -x;
+    if constexpr (std::is_integral_v<C>)
+      return wrap_neg(x);
+    else
+      return -x;
   }
 };
 struct Abs {
   template <class C>
   __device__ C operator()(C x) const {
-    if constexpr (std::is_unsigned_v<C>) return x;
-    else if constexpr (std::is_integral_v<C>) return x < 0 ? wrap_neg(x) : x;
-    else return std::fabs(x);
+    if constexpr (std::is_unsigned_v<C>)
+      return x;
+    else if constexpr (std::is_integral_v<C>)
+      return x < 0 ? wrap_neg(x) : x;
+    else
+      return std::fabs(x);
   }
 };
 struct Sign {
   template <class C>
   __device__ C operator()(C x) const {
-    if constexpr (std::is_integral_v<C>) return static_cast<C>((x > 0) - (x < 0));
-    else return x > 0 ? C(1) : (x < 0 ? C(-1) : x);  // keeps NaN and the zero's sign
+    if constexpr (std::is_integral_v<C>)
+      return static_cast<C>((x > 0) - (x < 0));
+    else
+      return x > 0 ? C(1) : (x < 0 ? C(-1) : x);  // keeps NaN and the zero's sign
   }
 };
 struct Square {
@@ -53,32 +60,42 @@ struct Square {
 struct Relu {
   template <class C>
   __device__ C operator()(C x) const {
-    if constexpr (std::is_unsigned_v<C>) return x;
-    else return x < C(0) ? C(0) : x;  // NaN propagates
+    if constexpr (std::is_unsigned_v<C>)
+      return x;
+    else
+      return x < C(0) ? C(0) : x;  // NaN propagates
   }
 };
 struct Identity {
   template <class C>
-  __device__ C operator()(C x) const { return x; }
+  __device__ C operator()(C x) const {
+    return x;
+  }
 };
 struct Floor {
   template <class C>
-  __device__ C operator()(C x) const { return std::floor(x); }
+  __device__ C operator()(C x) const {
+    return std::floor(x);
+  }
 };
 struct Ceil {
   template <class C>
-  __device__ C operator()(C x) const { return std::ceil(x); }
+  __device__ C operator()(C x) const {
+    return std::ceil(x);
+  }
 };
 struct Round {  // half to even, as NumPy and PyTorch
   template <class C>
-  __device__ C operator()(C x) const { return std::rint(x); }
+  __device__ C operator()(C x) const {
+    return std::rint(x);
+  }
 };
-#define TF_FLOAT_UNARY_(Name, expr)            \
-  struct Name {                                \
-    template <class C>                         \
-    __device__ C operator()(C x) const {       \
-      return expr;                             \
-    }                                          \
+#define TF_FLOAT_UNARY_(Name, expr)      \
+  struct Name {                          \
+    template <class C>                   \
+    __device__ C operator()(C x) const { \
+      return expr;                       \
+    }                                    \
   };
 TF_FLOAT_UNARY_(Exp, std::exp(x))
 TF_FLOAT_UNARY_(Expm1, std::expm1(x))
@@ -96,20 +113,23 @@ TF_FLOAT_UNARY_(Erf, std::erf(x))
 // 0.5 x erfc(-x / sqrt 2): accurate where erf nears -1.
 TF_FLOAT_UNARY_(Gelu, C(0.5) * x * std::erfc(x * C(-kSqrtHalf)))
 // x sigmoid(2u), 2u = kGeluScale x (1 + 0.044715 x^2): the tanh form without cancellation.
-TF_FLOAT_UNARY_(GeluTanh,
-                x / (C(1) + std::exp(x * C(-kGeluScale) * (C(1) + C(0.044715) * x * x))))
+TF_FLOAT_UNARY_(GeluTanh, x / (C(1) + std::exp(x * C(-kGeluScale) * (C(1) + C(0.044715) * x * x))))
 TF_FLOAT_UNARY_(Silu, x / (C(1) + std::exp(-x)))
 #undef TF_FLOAT_UNARY_
 
 struct LeakyRelu {
   double slope;
   template <class C>
-  __device__ C operator()(C x) const { return x < C(0) ? x * C(slope) : x; }
+  __device__ C operator()(C x) const {
+    return x < C(0) ? x * C(slope) : x;
+  }
 };
 struct Elu {
   double alpha;
   template <class C>
-  __device__ C operator()(C x) const { return x > C(0) ? x : C(alpha) * std::expm1(x); }
+  __device__ C operator()(C x) const {
+    return x > C(0) ? x : C(alpha) * std::expm1(x);
+  }
 };
 // Linear above the threshold, as PyTorch.
 struct Softplus {
@@ -123,15 +143,19 @@ struct Softplus {
 struct IsNan {
   template <class C>
   __device__ bool operator()(C x) const {
-    if constexpr (std::is_integral_v<C>) return false;
-    else return x != x;
+    if constexpr (std::is_integral_v<C>)
+      return false;
+    else
+      return x != x;
   }
 };
 struct IsFinite {
   template <class C>
   __device__ bool operator()(C x) const {
-    if constexpr (std::is_integral_v<C>) return true;
-    else return std::isfinite(x);
+    if constexpr (std::is_integral_v<C>)
+      return true;
+    else
+      return std::isfinite(x);
   }
 };
 struct LogicalNot {
