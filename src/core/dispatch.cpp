@@ -11,11 +11,10 @@
 namespace tenflowers {
 namespace {
 
-struct ThreadHooks {
-  std::vector<DispatchHook*> stack;
-  size_t visible = 0;  // hooks [0, visible) see op calls
-};
-thread_local ThreadHooks t_hooks;
+// The calling thread's hook stack; hooks [0, t_visible) see op calls. t_visible is a plain
+// thread_local of its own, so the check every op call makes needs no TLS initialization guard.
+thread_local std::vector<DispatchHook*> t_hook_stack;
+constinit thread_local size_t t_visible = 0;
 
 std::mutex g_global_mutex;
 std::vector<DispatchHook*> g_global_hooks;
@@ -54,20 +53,19 @@ Device resolve_device(const OpDef& op, std::span<const Tensor> inputs, const Att
 
 void notify_hooks(const OpDef& op, std::span<const Tensor> inputs, const Attrs& attrs,
                   std::span<const Tensor> outputs) {
-  ThreadHooks& hooks = t_hooks;
   // Outermost first, so an outer hook sees an op before any op an inner hook derives from it.
   // While hook i runs, only hooks pushed before it see the ops it calls.
-  const size_t count = hooks.visible;
+  const size_t count = t_visible;
   for (size_t i = 0; i < count; ++i) {
-    const size_t saved = hooks.visible;
-    hooks.visible = i;
+    const size_t saved = t_visible;
+    t_visible = i;
     try {
-      hooks.stack[i]->on_op(op, inputs, attrs, outputs);
+      t_hook_stack[i]->on_op(op, inputs, attrs, outputs);
     } catch (...) {
-      hooks.visible = saved;
+      t_visible = saved;
       throw;
     }
-    hooks.visible = saved;
+    t_visible = saved;
   }
   if (g_have_global_hooks.load(std::memory_order_acquire)) {
     std::vector<DispatchHook*> global;
@@ -195,7 +193,7 @@ void dispatch_to(const OpDef& op, std::span<const Tensor> inputs, const Attrs& a
     add_op_context(e, op, inputs, attrs);
     throw;
   }
-  if (t_hooks.visible > 0 || g_have_global_hooks.load(std::memory_order_relaxed)) {
+  if (t_visible > 0 || g_have_global_hooks.load(std::memory_order_relaxed)) {
     notify_hooks(op, inputs, attrs, outputs);
   }
 }
@@ -229,38 +227,38 @@ void dispatch_into(const OpDef& op, std::span<const Tensor> inputs, const Attrs&
 }
 
 ScopedHook::ScopedHook(DispatchHook* hook) : hook_(hook) {
-  ThreadHooks& hooks = t_hooks;
+  std::vector<DispatchHook*>& stack = t_hook_stack;
   // A hook pushed while an outer hook's callback runs sits above the hidden ones; keep the
   // invariant that visible hooks are a prefix by inserting at the visible boundary.
-  hooks.stack.insert(hooks.stack.begin() + static_cast<std::ptrdiff_t>(hooks.visible), hook);
-  ++hooks.visible;
+  stack.insert(stack.begin() + static_cast<std::ptrdiff_t>(t_visible), hook);
+  ++t_visible;
 }
 
 ScopedHook::~ScopedHook() {
-  ThreadHooks& hooks = t_hooks;
-  auto it = std::find(hooks.stack.begin(), hooks.stack.end(), hook_);
-  if (it == hooks.stack.end()) return;
-  const size_t index = static_cast<size_t>(it - hooks.stack.begin());
-  hooks.stack.erase(it);
-  if (index < hooks.visible) --hooks.visible;
+  std::vector<DispatchHook*>& stack = t_hook_stack;
+  auto it = std::find(stack.begin(), stack.end(), hook_);
+  if (it == stack.end()) return;
+  const size_t index = static_cast<size_t>(it - stack.begin());
+  stack.erase(it);
+  if (index < t_visible) --t_visible;
 }
 
-HooksPaused::HooksPaused() : saved_(t_hooks.visible) {
-  t_hooks.visible = 0;
+HooksPaused::HooksPaused() : saved_(t_visible) {
+  t_visible = 0;
 }
 HooksPaused::~HooksPaused() {
-  t_hooks.visible = saved_;
+  t_visible = saved_;
 }
 
-HiddenFrom::HiddenFrom(const DispatchHook* hook) : saved_(t_hooks.visible) {
-  ThreadHooks& hooks = t_hooks;
-  auto it = std::find(hooks.stack.begin(), hooks.stack.end(), hook);
-  if (it != hooks.stack.end()) {
-    hooks.visible = std::min(hooks.visible, static_cast<size_t>(it - hooks.stack.begin()));
+HiddenFrom::HiddenFrom(const DispatchHook* hook) : saved_(t_visible) {
+  std::vector<DispatchHook*>& stack = t_hook_stack;
+  auto it = std::find(stack.begin(), stack.end(), hook);
+  if (it != stack.end()) {
+    t_visible = std::min(t_visible, static_cast<size_t>(it - stack.begin()));
   }
 }
 HiddenFrom::~HiddenFrom() {
-  t_hooks.visible = saved_;
+  t_visible = saved_;
 }
 
 void add_global_hook(DispatchHook* hook) {
@@ -276,7 +274,7 @@ void remove_global_hook(DispatchHook* hook) {
 }
 
 std::span<DispatchHook* const> active_thread_hooks() {
-  return {t_hooks.stack.data(), t_hooks.visible};
+  return {t_hook_stack.data(), t_visible};
 }
 
 }  // namespace tenflowers
