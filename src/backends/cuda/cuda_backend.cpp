@@ -134,6 +134,7 @@ bool register_cuda_backend(OpRegistry& r) {
   if (visible_device_count() == 0) return false;
   register_backend(std::make_unique<CudaBackend>());
   register_cuda_elementwise_kernels(r);
+  register_cuda_reduction_kernels(r);
   return true;
 }
 

@@ -8,5 +8,6 @@ namespace tenflowers::cuda {
 bool register_cuda_backend(OpRegistry& r);
 
 void register_cuda_elementwise_kernels(OpRegistry& r);  // elementwise.cpp
+void register_cuda_reduction_kernels(OpRegistry& r);    // reduction.cpp
 
 }  // namespace tenflowers::cuda
