@@ -13,7 +13,7 @@
 namespace tenflowers::cuda {
 namespace {
 
-constexpr int64_t kMinPerThread = 8;       // elements a thread folds before a lane gets more
+constexpr int64_t kMinPerThread = 8;       // elements per thread before a lane gets more threads
 constexpr int64_t kTargetBlocks = 512;     // fewer blocks than this split long lanes
 constexpr int64_t kMinSplitLength = 4096;  // elements of a lane per split, at least
 constexpr size_t kMaxAccBytes = 16;        // the largest accumulator (argmax of f64)
@@ -173,7 +173,9 @@ struct ShiftedExpSumOp {
 
 enum class NormKind : uint8_t { Zero, One, Two, Inf, NegInf, General };
 
-// The kind is a launch-wide value rather than a template parameter: one kernel per dtype.
+// The kind is a launch-wide value rather than a template parameter: one kernel per dtype. A
+// general p's powers are taken in f64 (then rounded to A), since the GPU's f32 pow may be off
+// by several ulps where the CPU's is within one.
 template <class T, class A, class O>
 struct NormOp {
   using In = T;
@@ -181,7 +183,7 @@ struct NormOp {
   using Out = O;
   using Center = NoCenter;
   NormKind kind;
-  A p;
+  double p;
   __device__ Acc init() const {
     return kind == NormKind::NegInf ? std::numeric_limits<A>::infinity() : A(0);
   }
@@ -198,7 +200,7 @@ struct NormOp {
       case NormKind::NegInf:
         return merge(a, v);
       case NormKind::General:
-        return a + std::pow(v, p);
+        return a + static_cast<A>(std::pow(static_cast<double>(v), p));
     }
     return a;
   }
@@ -209,7 +211,7 @@ struct NormOp {
   }
   __device__ Out finish(Acc a, int64_t, NoCenter) const {
     if (kind == NormKind::Two) return narrow<Out>(std::sqrt(a));
-    if (kind == NormKind::General) return narrow<Out>(std::pow(a, A(1) / p));
+    if (kind == NormKind::General) return narrow<Out>(std::pow(static_cast<double>(a), 1.0 / p));
     return narrow<Out>(a);
   }
 };
@@ -446,8 +448,7 @@ const char* launch_reduce(ReduceOp op, DType in, DType out, const ReduceArgs& ar
       return with_real_types(in, out, [&](auto t, auto o) {
         using T = decltype(t);
         using A = compute_of<T>;
-        return reduce(NormOp<T, A, decltype(o)>{norm_kind(args.p), static_cast<A>(args.p)}, args,
-                      "norm");
+        return reduce(NormOp<T, A, decltype(o)>{norm_kind(args.p), args.p}, args, "norm");
       });
   }
   return nullptr;

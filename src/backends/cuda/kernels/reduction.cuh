@@ -3,7 +3,7 @@
 // the reduction, softmax and scan kernels. Two layouts:
 //   rows (inner == 1): each lane is contiguous; `parts` adjacent threads (threadIdx.x) walk it
 //     together and a block holds blockDim.y lanes;
-//   columns: a block holds blockDim.x adjacent lanes (threadIdx.x, so loads coalesce across
+//   columns: a block holds blockDim.x consecutive lanes (threadIdx.x, so loads coalesce across
 //     lanes) and blockDim.y threads walk each lane together.
 // The threads of a lane then combine their values pairwise in shared memory.
 #include <algorithm>
@@ -29,10 +29,11 @@ inline LaneGrid lane_grid(const AxisView& v, int64_t per_thread) {
     g.by = std::max(1u, kLaneBlockThreads / g.bx);
     g.blocks = (v.outer + g.by - 1) / g.by;
   } else {
-    while (g.bx < 32 && g.bx < v.inner) g.bx *= 2;
+    const int64_t lanes = v.outer * v.inner;
+    while (g.bx < 32 && g.bx < lanes) g.bx *= 2;
     while (g.bx * g.by < kLaneBlockThreads && g.by * per_thread < v.length) g.by *= 2;
-    while (g.bx * g.by < kLaneBlockThreads && g.bx < v.inner) g.bx *= 2;  // short lanes
-    g.blocks = v.outer * ((v.inner + g.bx - 1) / g.bx);
+    while (g.bx * g.by < kLaneBlockThreads && g.bx < lanes) g.bx *= 2;  // short lanes
+    g.blocks = (lanes + g.bx - 1) / g.bx;
   }
   return g;
 }
@@ -59,12 +60,9 @@ __device__ __forceinline__ LanePos lane_position(const AxisView& v) {
     p.parts = static_cast<int>(blockDim.x);
     p.part_stride = 1;
   } else {
-    const int64_t column_blocks = (v.inner + blockDim.x - 1) / blockDim.x;
-    const int64_t o = blockIdx.x / column_blocks;
-    const int64_t j = (blockIdx.x % column_blocks) * blockDim.x + threadIdx.x;
-    p.valid = j < v.inner;
-    p.lane = o * v.inner + j;
-    p.first = o * v.length * v.inner + j;
+    p.lane = int64_t{blockIdx.x} * blockDim.x + threadIdx.x;
+    p.valid = p.lane < v.outer * v.inner;
+    p.first = p.lane / v.inner * v.length * v.inner + p.lane % v.inner;
     p.stride = v.inner;
     p.part = static_cast<int>(threadIdx.y);
     p.parts = static_cast<int>(blockDim.y);

@@ -9,8 +9,7 @@
 namespace tenflowers::cuda {
 namespace {
 
-constexpr int64_t kMinPerThread =
-    4;  // chunks of a row per thread, about, before it gets more threads
+constexpr int64_t kMinPerThread = 4;  // elements of a row per thread before it gets more threads
 constexpr unsigned kFullMask = 0xffffffffu;
 
 template <class T>

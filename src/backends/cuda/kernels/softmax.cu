@@ -10,7 +10,7 @@
 namespace tenflowers::cuda {
 namespace {
 
-constexpr int64_t kMinPerThread = 4;  // elements a thread takes before a lane gets more threads
+constexpr int64_t kMinPerThread = 4;  // elements per thread before a lane gets more threads
 
 // The maximum ignoring NaN; a NaN still reaches every output of its lane through the sum.
 template <class C>
