@@ -41,7 +41,7 @@ const Tolerance kExact{0.0, 0.0};
 Tensor small_integers(Rng& rng, std::vector<int64_t> shape, DType dtype, int64_t lo = -5,
                       int64_t hi = 5) {
   return random_tensor(rng, std::move(shape), DType::I64, static_cast<double>(lo),
-                       static_cast<double>(hi + 1))
+                       static_cast<double>(hi))
       .cast(dtype);
 }
 
@@ -189,7 +189,7 @@ TEST_F(CudaReduction, SoftmaxAndScansOfLongLanesMatchTheCpu) {
   Rng rng = Rng::for_test();
   for (DType dtype : {DType::F32, DType::BF16, DType::F64, DType::I32}) {
     const Tolerance tol = dtype == DType::BF16  ? Tolerance{1e-2, 1e-2}
-                          : dtype == DType::F64 ? Tolerance{1e-12, 1e-14}
+                          : dtype == DType::F64 ? Tolerance{1e-12, 1e-10}
                                                 : Tolerance{1e-5, 1e-6};
     for (const std::vector<int64_t>& shape :
          std::vector<std::vector<int64_t>>{{3, 20000}, {20000, 3}, {5, 300, 40}}) {
