@@ -152,6 +152,7 @@ bool register_cuda_backend(OpRegistry& r) {
   register_cuda_conv_kernels(r);
   register_cuda_pool_kernels(r);
   register_cuda_fused_kernels(r);
+  register_cuda_reduction_kernels(r);
   return true;
 }
 

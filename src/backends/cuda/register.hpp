@@ -13,5 +13,6 @@ void register_cuda_optimizer_kernels(OpRegistry& r);    // optimizer.cpp
 void register_cuda_conv_kernels(OpRegistry& r);         // conv.cpp
 void register_cuda_pool_kernels(OpRegistry& r);         // pool.cpp
 void register_cuda_fused_kernels(OpRegistry& r);        // fused.cpp
+void register_cuda_reduction_kernels(OpRegistry& r);    // reduction.cpp
 
 }  // namespace tenflowers::cuda
