@@ -134,6 +134,10 @@ bool register_cuda_backend(OpRegistry& r) {
   if (visible_device_count() == 0) return false;
   register_backend(std::make_unique<CudaBackend>());
   register_cuda_elementwise_kernels(r);
+  register_cuda_index_kernels(r);
+  register_cuda_shape_kernels(r);
+  register_cuda_creation_kernels(r);
+  register_cuda_random_kernels(r);
   return true;
 }
 

@@ -8,5 +8,9 @@ namespace tenflowers::cuda {
 bool register_cuda_backend(OpRegistry& r);
 
 void register_cuda_elementwise_kernels(OpRegistry& r);  // elementwise.cpp
+void register_cuda_index_kernels(OpRegistry& r);        // index.cpp
+void register_cuda_shape_kernels(OpRegistry& r);        // shape.cpp
+void register_cuda_creation_kernels(OpRegistry& r);     // creation.cpp
+void register_cuda_random_kernels(OpRegistry& r);       // random.cpp
 
 }  // namespace tenflowers::cuda
