@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "src/backends/common/index_check.hpp"
 #include "src/backends/cpu/loops.hpp"
 #include "src/backends/cpu/register.hpp"
 #include "tenflowers/core/convert.hpp"
@@ -63,18 +64,6 @@ void dispatch_index(DType dtype, F&& f) {
   }
 }
 
-// Another geometry over `base`'s storage, used only inside a kernel so the strided iterator can
-// walk a tensor "as if" it had the iteration shape (e.g. with the indexed axis' stride zeroed).
-Tensor restrided(const Tensor& base, Dims shape, Dims strides) {
-  return Tensor(
-      std::make_shared<TensorImpl>(TensorImpl{base.storage(), std::move(shape), std::move(strides),
-                                              base.offset(), base.dtype(), base.device(), 0}));
-}
-
-int64_t byte_stride(const Tensor& t, int64_t axis) {
-  return t.strides()[static_cast<size_t>(axis)] * static_cast<int64_t>(dtype_size(t.dtype()));
-}
-
 // A valid index after validation: negative values count from the end.
 template <class IndexT>
 int64_t wrap(IndexT i, int64_t extent) {
@@ -112,29 +101,13 @@ void validate_indices(const Tensor& index, int64_t low, int64_t high, const std:
       }
     });
   });
-  int64_t rem = first_bad.load();
-  if (rem == kNone) return;
-  // Report the first bad index by its multi-index position and value.
-  std::vector<int64_t> position(index.shape().size());
-  int64_t offset = 0;
-  for (size_t d = position.size(); d-- > 0;) {
-    position[d] = rem % index.shape()[d];
-    rem /= index.shape()[d];
-    offset += position[d] * index.strides()[d];
-  }
+  if (first_bad.load() == kNone) return;
+  const auto [position, offset] = locate(index, first_bad.load());
   int64_t value = 0;
   dispatch_index(index.dtype(), [&]<class IndexT>() {
     value = static_cast<int64_t>(static_cast<const IndexT*>(index.data_ptr())[offset]);
   });
-  const std::string valid =
-      high > low ? "(expected " + std::to_string(low) + " <= index < " + std::to_string(high) + ")"
-                 : "(no index is valid: the extent is 0)";
-  throw IndexError("index value " + std::to_string(value) + " at position " +
-                   format_dims(position) + " is out of range " + what + " " + valid);
-}
-
-std::string axis_range(int64_t axis, int64_t extent) {
-  return "for axis " + std::to_string(axis) + " of extent " + std::to_string(extent);
+  throw_index_out_of_range(value, position, low, high, what);
 }
 
 // dst = src elementwise (same shape and dtype, any layouts).
@@ -190,21 +163,6 @@ void run_gather_loop(const Tensor& out, const Tensor& index, const Tensor& sourc
       gather_loop<U, IndexT>(out, index, source, extent, axis_bytes);
     });
   });
-}
-
-// x viewed with `shape`, its `axis` stride zeroed (a 0-d x has no axis: its one element).
-Tensor along_axis_view(const Tensor& x, int64_t axis, const Dims& shape) {
-  Dims strides = x.strides();
-  if (x.rank() > 0) strides[static_cast<size_t>(axis)] = 0;
-  return restrided(x, shape, std::move(strides));
-}
-
-int64_t axis_extent(const Tensor& x, int64_t axis) {
-  return x.rank() == 0 ? 1 : x.shape()[static_cast<size_t>(axis)];
-}
-
-int64_t axis_bytes(const Tensor& x, int64_t axis) {
-  return x.rank() == 0 ? 0 : byte_stride(x, axis);
 }
 
 void gather_kernel(KernelContext& ctx) {

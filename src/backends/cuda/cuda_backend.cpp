@@ -153,6 +153,10 @@ bool register_cuda_backend(OpRegistry& r) {
   register_cuda_pool_kernels(r);
   register_cuda_fused_kernels(r);
   register_cuda_reduction_kernels(r);
+  register_cuda_index_kernels(r);
+  register_cuda_shape_kernels(r);
+  register_cuda_creation_kernels(r);
+  register_cuda_random_kernels(r);
   return true;
 }
 

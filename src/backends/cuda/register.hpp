@@ -14,5 +14,9 @@ void register_cuda_conv_kernels(OpRegistry& r);         // conv.cpp
 void register_cuda_pool_kernels(OpRegistry& r);         // pool.cpp
 void register_cuda_fused_kernels(OpRegistry& r);        // fused.cpp
 void register_cuda_reduction_kernels(OpRegistry& r);    // reduction.cpp
+void register_cuda_index_kernels(OpRegistry& r);        // index.cpp
+void register_cuda_shape_kernels(OpRegistry& r);        // shape.cpp
+void register_cuda_creation_kernels(OpRegistry& r);     // creation.cpp
+void register_cuda_random_kernels(OpRegistry& r);       // random.cpp
 
 }  // namespace tenflowers::cuda
