@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
 #include "src/core/ops/conv.hpp"
@@ -243,12 +244,6 @@ void add_bias(int device, const Tensor& y, const Tensor& bias) {
   cudnnDestroyTensorDescriptor(yd);
   cudnnDestroyTensorDescriptor(bd);
   check_dnn(status, "cudnnAddTensor (bias)");
-}
-
-// Operand helpers: nested ops are part of this kernel, not of the user's computation.
-Tensor contiguous(const Tensor& t) {
-  HooksPaused paused;
-  return t.contiguous();
 }
 
 // dst (a view of a CUDA tensor, strided allowed) = src, through the copy kernel.

@@ -8,6 +8,7 @@
 
 #include "src/backends/common/strided_iter.hpp"
 #include "src/backends/cuda/elementwise_codes.hpp"
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/kernels/launch.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -62,22 +63,6 @@ ElementwiseArgs contiguous_out_args(const Tensor& out, const std::array<const Te
   return layout_args<N>(out, inputs);
 }
 
-// The input as dtype `type`: a GPU cast when it differs, hidden from tapes and tracers (it is
-// part of this kernel, not a step of the user's computation).
-Tensor as_type(const Tensor& t, DType type) {
-  if (t.dtype() == type) return t;
-  HooksPaused paused;
-  return t.cast(type);
-}
-
-void finish(const KernelContext& ctx, const char* kernel, DType type) {
-  if (!kernel) {
-    throw DTypeError("no CUDA kernel computes " + ctx.op.name + " in " +
-                     std::string(dtype_name(type)));
-  }
-  check_launch(ctx.op.name, kernel);
-}
-
 enum class Compute { Input, Floating, Bool };
 
 void run_unary(KernelContext& ctx, UnaryOp op, Compute compute, double p0 = 0, double p1 = 0) {
@@ -89,7 +74,7 @@ void run_unary(KernelContext& ctx, UnaryOp op, Compute compute, double p0 = 0, d
   ElementwiseArgs args = contiguous_out_args<1>(ctx.outputs[0], {&x});
   args.params[0] = p0;
   args.params[1] = p1;
-  finish(ctx, launch_unary(op, type, args), type);
+  finish_launch(ctx, launch_unary(op, type, args), type);
 }
 
 struct UnarySpec {
@@ -130,8 +115,8 @@ void run_binary(KernelContext& ctx, const BinarySpec& spec) {
                      "floating dtype first");
     }
   }
-  finish(ctx, launch_binary(spec.code, type, contiguous_out_args<2>(ctx.outputs[0], {&a, &b})),
-         type);
+  finish_launch(
+      ctx, launch_binary(spec.code, type, contiguous_out_args<2>(ctx.outputs[0], {&a, &b})), type);
 }
 
 void where_kernel(KernelContext& ctx) {
@@ -139,8 +124,8 @@ void where_kernel(KernelContext& ctx) {
   const Tensor condition = as_type(ctx.inputs[0], DType::Bool);
   const Tensor x = as_type(ctx.inputs[1], out.dtype());
   const Tensor y = as_type(ctx.inputs[2], out.dtype());
-  finish(ctx, launch_where(out.dtype(), contiguous_out_args<3>(out, {&condition, &x, &y})),
-         out.dtype());
+  finish_launch(ctx, launch_where(out.dtype(), contiguous_out_args<3>(out, {&condition, &x, &y})),
+                out.dtype());
 }
 
 void clamp_kernel(KernelContext& ctx) {
@@ -150,21 +135,22 @@ void clamp_kernel(KernelContext& ctx) {
   ElementwiseArgs args = contiguous_out_args<1>(out, {&x});
   args.params[0] = ctx.attrs.get_float_or("min", -kInf);
   args.params[1] = ctx.attrs.get_float_or("max", kInf);
-  finish(ctx, launch_clamp(out.dtype(), args), out.dtype());
+  finish_launch(ctx, launch_clamp(out.dtype(), args), out.dtype());
 }
 
 void convert_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.outputs[0];
   const Tensor& in = ctx.inputs[0];
-  finish(ctx, launch_convert(out.dtype(), in.dtype(), layout_args<1>(out, {&in})), out.dtype());
+  finish_launch(ctx, launch_convert(out.dtype(), in.dtype(), layout_args<1>(out, {&in})),
+                out.dtype());
 }
 
 void fill_kernel(KernelContext& ctx) {
   const Tensor& out = ctx.outputs[0];
-  finish(ctx,
-         launch_fill(out.dtype(), ctx.attrs.get_float("value"), out.data_ptr(), out.numel(),
-                     use_device(out.device().index)),
-         out.dtype());
+  finish_launch(ctx,
+                launch_fill(out.dtype(), ctx.attrs.get_float("value"), out.data_ptr(), out.numel(),
+                            use_device(out.device().index)),
+                out.dtype());
 }
 
 constexpr UnarySpec kUnary[] = {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "src/backends/cuda/elementwise_codes.hpp"
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/kernels/fused_launch.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -57,12 +58,7 @@ void fused_kernel(KernelContext& ctx) {
   args.out = out.data_ptr();
   args.numel = out.numel();
   args.stream = use_device(ctx.device.index);
-  const char* kernel = launch_fused(out.dtype(), args);
-  if (!kernel) {
-    throw DTypeError("no CUDA kernel computes fused_elementwise in " +
-                     std::string(dtype_name(out.dtype())));
-  }
-  check_launch(ctx.op.name, kernel);
+  finish_launch(ctx, launch_fused(out.dtype(), args), out.dtype());
 }
 
 }  // namespace

@@ -1,12 +1,13 @@
 #pragma once
 // Host-side helpers shared by the CUDA indexing, shape, creation and random kernels' glue:
-// checking a launcher's result, walks from make_iter, reading small results back, dtype bits of
+// walks from make_iter, reading small results back, dtype bits of
 // a value, running the cast kernel into an existing tensor, and the segmented sort.
 #include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "src/backends/common/strided_iter.hpp"
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/kernels/index_launch.hpp"
 #include "src/backends/cuda/kernels/shape_launch.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -15,15 +16,6 @@
 #include "tenflowers/core/tensor.hpp"
 
 namespace tenflowers::cuda {
-
-// A launcher's nullptr means no kernel exists for `type`; otherwise the launch is checked.
-inline void finish_launch(const KernelContext& ctx, const char* kernel, DType type) {
-  if (!kernel) {
-    throw DTypeError("no CUDA kernel computes " + ctx.op.name + " in " +
-                     std::string(dtype_name(type)));
-  }
-  check_launch(ctx.op.name, kernel);
-}
 
 // The Walk of an iteration made by make_iter.
 template <size_t N>

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "src/backends/cuda/blas.hpp"
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/kernels/matmul_launch.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -134,9 +135,7 @@ void matmul_kernel(KernelContext& ctx) {
                          B.row_stride,
                          B.col_stride,
                          stream};
-      const char* name = launch_int_matmul(type, args);
-      if (!name) throw DTypeError("no CUDA matmul for " + std::string(dtype_name(type)));
-      check_launch(ctx.op.name, name);
+      finish_launch(ctx, launch_int_matmul(type, args), type);
     }
     return;
   }

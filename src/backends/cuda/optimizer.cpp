@@ -4,6 +4,7 @@
 #include <string>
 
 #include "src/backends/common/optimizer_host.hpp"
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/kernels/optimizer_launch.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -32,12 +33,7 @@ void run(KernelContext& ctx, OptimizerRule rule, size_t states) {
   args.hyper = hyper_from(ctx.attrs);
   args.stream = use_device(ctx.device.index);
   const DType type = ctx.outputs[0].dtype();
-  const char* kernel = launch_optimizer(rule, type, args);
-  if (!kernel) {
-    throw DTypeError("no CUDA kernel computes " + ctx.op.name + " in " +
-                     std::string(dtype_name(type)));
-  }
-  check_launch(ctx.op.name, kernel);
+  finish_launch(ctx, launch_optimizer(rule, type, args), type);
 }
 
 void sgd_kernel(KernelContext& ctx) {

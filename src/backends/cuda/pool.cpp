@@ -2,6 +2,7 @@
 // conv.hpp readers (so the CPU and GPU validate them alike).
 #include <string>
 
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/kernels/pool_launch.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -13,11 +14,6 @@ namespace tenflowers::cuda {
 namespace {
 
 using Launcher = const char* (*)(DType, const PoolArgs&);
-
-Tensor contiguous(const Tensor& t) {
-  HooksPaused paused;
-  return t.contiguous();
-}
 
 // `image` is an NCHW tensor of the input's size, `pooled` one of the pool's output size.
 PoolArgs pool_args(const KernelContext& ctx, const Dims& image, const Dims& pooled) {
@@ -38,15 +34,6 @@ PoolArgs pool_args(const KernelContext& ctx, const Dims& image, const Dims& pool
   return a;
 }
 
-void launch(const KernelContext& ctx, Launcher launcher, const PoolArgs& a, DType type) {
-  const char* kernel = launcher(type, a);
-  if (!kernel) {
-    throw DTypeError("no CUDA kernel computes " + ctx.op.name + " in " +
-                     std::string(dtype_name(type)));
-  }
-  check_launch(ctx.op.name, kernel);
-}
-
 template <Launcher kLauncher>
 void pool_kernel(KernelContext& ctx) {
   const Tensor x = contiguous(ctx.inputs[0]);
@@ -55,7 +42,7 @@ void pool_kernel(KernelContext& ctx) {
   a.x = x.data_ptr();
   a.out = out.data_ptr();
   if (kLauncher == launch_avg_pool) a.count_include_pad = ctx.attrs.get_bool("count_include_pad");
-  launch(ctx, kLauncher, a, x.dtype());
+  finish_launch(ctx, kLauncher(x.dtype(), a), x.dtype());
 }
 
 void max_pool_grad_kernel(KernelContext& ctx) {
@@ -66,7 +53,7 @@ void max_pool_grad_kernel(KernelContext& ctx) {
   a.g = dy.data_ptr();
   a.out = out.data_ptr();
   check(cudaMemsetAsync(out.data_ptr(), 0, out.nbytes(), a.stream), "cudaMemsetAsync");
-  launch(ctx, launch_max_pool_grad, a, x.dtype());
+  finish_launch(ctx, launch_max_pool_grad(x.dtype(), a), x.dtype());
 }
 
 void max_pool_gather_kernel(KernelContext& ctx) {
@@ -76,7 +63,7 @@ void max_pool_gather_kernel(KernelContext& ctx) {
   a.x = x.data_ptr();
   a.g = g.data_ptr();
   a.out = out.data_ptr();
-  launch(ctx, launch_max_pool_gather, a, x.dtype());
+  finish_launch(ctx, launch_max_pool_gather(x.dtype(), a), x.dtype());
 }
 
 void avg_pool_grad_kernel(KernelContext& ctx) {
@@ -86,7 +73,7 @@ void avg_pool_grad_kernel(KernelContext& ctx) {
   a.g = dy.data_ptr();
   a.out = out.data_ptr();
   a.count_include_pad = ctx.attrs.get_bool("count_include_pad");
-  launch(ctx, launch_avg_pool_grad, a, dy.dtype());
+  finish_launch(ctx, launch_avg_pool_grad(dy.dtype(), a), dy.dtype());
 }
 
 }  // namespace

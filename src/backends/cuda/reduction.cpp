@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "src/backends/cuda/kernel_host.hpp"
 #include "src/backends/cuda/kernels/reduction_launch.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
@@ -17,21 +18,6 @@
 
 namespace tenflowers::cuda {
 namespace {
-
-// A cast that is part of this kernel, hidden from tapes and tracers.
-Tensor as_type(const Tensor& t, DType type) {
-  if (t.dtype() == type) return t;
-  HooksPaused paused;
-  return t.cast(type);
-}
-
-void finish(const KernelContext& ctx, const char* kernel, DType type) {
-  if (!kernel) {
-    throw DTypeError("no CUDA kernel computes " + ctx.op.name + " in " +
-                     std::string(dtype_name(type)));
-  }
-  check_launch(ctx.op.name, kernel);
-}
 
 struct Laid {
   Tensor x;  // contiguous
@@ -134,7 +120,7 @@ void run_reduction(KernelContext& ctx, ReduceOp op, Compute compute,
     workspace = Tensor::empty({static_cast<int64_t>(bytes)}, DType::U8, ctx.device);
     args.workspace = workspace.data_ptr();
   }
-  finish(ctx, launch_reduce(op, type, out.dtype(), args), type);
+  finish_launch(ctx, launch_reduce(op, type, out.dtype(), args), type);
 }
 
 void axes_reduction(KernelContext& ctx, ReduceOp op, Compute compute) {
@@ -162,10 +148,10 @@ void softmax_kernel(KernelContext& ctx, bool log) {
   if (out.numel() == 0) return;
   const DType type = to_floating(ctx.inputs[0].dtype());
   const Laid laid = lay_out_along(as_type(ctx.inputs[0], type), ctx.attrs.get_int("axis"));
-  finish(ctx,
-         launch_softmax(log, type, laid.view, laid.x.data_ptr(), out.data_ptr(),
-                        use_device(ctx.device.index)),
-         type);
+  finish_launch(ctx,
+                launch_softmax(log, type, laid.view, laid.x.data_ptr(), out.data_ptr(),
+                               use_device(ctx.device.index)),
+                type);
 }
 
 void scan_kernel(KernelContext& ctx, bool product) {
@@ -174,10 +160,10 @@ void scan_kernel(KernelContext& ctx, bool product) {
   const DType in = ctx.inputs[0].dtype();
   const DType type = is_floating(in) ? in : DType::I64;
   const Laid laid = lay_out_along(as_type(ctx.inputs[0], type), ctx.attrs.get_int("axis"));
-  finish(ctx,
-         launch_scan(product, type, laid.view, laid.x.data_ptr(), out.data_ptr(),
-                     use_device(ctx.device.index)),
-         type);
+  finish_launch(ctx,
+                launch_scan(product, type, laid.view, laid.x.data_ptr(), out.data_ptr(),
+                            use_device(ctx.device.index)),
+                type);
 }
 
 struct AxesSpec {
