@@ -6,6 +6,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #include <cudnn.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -297,30 +298,34 @@ void conv_transpose2d_kernel(KernelContext& ctx) {
   const Tensor w = contiguous(ctx.inputs[1]);
   const Tensor& out = ctx.outputs[0];
   if (out.numel() == 0) return;
-  // The transposed convolution is the backward-data pass of a convolution from its output to x.
-  // cuDNN computes the rows and columns that convolution reads: with symmetric padding the
-  // output is larger by the uneven part (cropped after), and an output_padding of a stride or
-  // more adds rows no window reaches (zeros).
-  const int64_t ph = std::min(p.pads.top, p.pads.bottom), pw = std::min(p.pads.left, p.pads.right);
+  // The transposed convolution is the backward-data pass of a convolution from a buffer to x,
+  // with symmetric padding. That pass writes the buffer rows that convolution reads: at most
+  // (H - 1) * stride + dilation * (kernel - 1) + stride - 2 * pad rows. With the padding kept
+  // below the stride, every row some input reaches is among them; the output is the buffer
+  // cropped by the rest of the top padding, and rows past the buffer are reached by no input
+  // (zeros, as an output_padding of a stride or more makes).
+  const auto buffer_extent = [](int64_t in, int64_t stride, int64_t dilation, int64_t kernel,
+                                int64_t pad) {
+    return (in - 1) * stride + dilation * (kernel - 1) + stride - 2 * pad;
+  };
+  const int64_t ph = std::min({p.pads.top, p.pads.bottom, p.stride_h - 1});
+  const int64_t pw = std::min({p.pads.left, p.pads.right, p.stride_w - 1});
   const Dims& s = out.shape();
+  const int64_t buffer_h = buffer_extent(x.shape()[2], p.stride_h, p.dilation_h, w.shape()[2], ph);
+  const int64_t buffer_w = buffer_extent(x.shape()[3], p.stride_w, p.dilation_w, w.shape()[3], pw);
   const int64_t crop_h = p.pads.top - ph, crop_w = p.pads.left - pw;
-  const int64_t full_h = s[2] + crop_h + (p.pads.bottom - ph);
-  const int64_t full_w = s[3] + crop_w + (p.pads.right - pw);
-  const int64_t computed_h = full_h - std::max<int64_t>(0, p.output_padding_h - (p.stride_h - 1));
-  const int64_t computed_w = full_w - std::max<int64_t>(0, p.output_padding_w - (p.stride_w - 1));
-  if (computed_h == s[2] && computed_w == s[3]) {
+  if (crop_h == 0 && crop_w == 0 && buffer_h == s[2] && buffer_w == s[3]) {
     convolve(Pass::BackwardData, device, out, w, x, p, ph, pw);
   } else {
-    const Tensor computed =
-        Tensor::empty({s[0], s[1], computed_h, computed_w}, out.dtype(), ctx.device);
-    convolve(Pass::BackwardData, device, computed, w, x, p, ph, pw);
+    const Tensor buffer = Tensor::empty({s[0], s[1], buffer_h, buffer_w}, out.dtype(), ctx.device);
+    convolve(Pass::BackwardData, device, buffer, w, x, p, ph, pw);
     check(cudaMemsetAsync(out.data_ptr(), 0, out.nbytes(), use_device(device)), "cudaMemsetAsync");
-    const int64_t rows = std::min(s[2], computed_h - crop_h);
-    const int64_t cols = std::min(s[3], computed_w - crop_w);
+    const int64_t rows = std::min(s[2], buffer_h - crop_h);
+    const int64_t cols = std::min(s[3], buffer_w - crop_w);
     if (rows > 0 && cols > 0) {
       HooksPaused paused;
       copy_into_view(out.slice(2, 0, rows).slice(3, 0, cols),
-                     computed.slice(2, crop_h, crop_h + rows).slice(3, crop_w, crop_w + cols));
+                     buffer.slice(2, crop_h, crop_h + rows).slice(3, crop_w, crop_w + cols));
     }
   }
   if (ctx.inputs.size() > 2) add_bias(device, out, contiguous(ctx.inputs[2]));

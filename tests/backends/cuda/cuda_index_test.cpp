@@ -91,9 +91,10 @@ TEST_F(CudaKernels, SortAndTopkMatchTheCpuOnLongAndManyLines) {
 
 TEST_F(CudaKernels, ScatterKeepsTheLastWriteAlongTheAxis) {
   Rng rng = Rng::for_test();
-  // Every row writes 3000 times into 5 elements; along axis 0, 40 rows write into 5.
-  const Tensor index1 = random_tensor(rng, {8, 3000}, DType::I64, -5, 5);
-  const Tensor index0 = random_tensor(rng, {40, 2000}, DType::I32, 0, 5, Layout::Transposed);
+  // Every row writes 3000 times into 5 elements; along axis 0, 40 rows write into 5. (Integer
+  // ranges of random_tensor include both ends.)
+  const Tensor index1 = random_tensor(rng, {8, 3000}, DType::I64, -5, 4);
+  const Tensor index0 = random_tensor(rng, {40, 2000}, DType::I32, 0, 4, Layout::Transposed);
   for (DType dtype : kAllDTypes) {
     SCOPED_TRACE(dtype_name(dtype));
     const Tensor x1 = random_tensor(rng, {8, 5}, dtype, 0, 100);
@@ -112,12 +113,12 @@ TEST_F(CudaKernels, ScatterAddOfSmallIntegersIsExactInEveryDType) {
   // Each element receives about 86 values in [-2, 2]: every partial sum, in whatever order the
   // (atomic) additions run, is an integer that each float dtype holds exactly (bf16 up to 256).
   // i8 and u8 wrap around as on the CPU.
-  const Tensor index = random_tensor(rng, {600, 300}, DType::I64, 0, 7);
+  const Tensor index = random_tensor(rng, {600, 300}, DType::I64, 0, 6);
   for (DType dtype : kAllDTypes) {
     SCOPED_TRACE(dtype_name(dtype));
     const double lo = dtype == DType::U8 ? 0 : -2;
-    const Tensor x = random_tensor(rng, {7, 300}, dtype, lo, 3);
-    const Tensor src = random_tensor(rng, {600, 300}, dtype, lo, 3, Layout::Transposed);
+    const Tensor x = random_tensor(rng, {7, 300}, dtype, lo, 2);
+    const Tensor src = random_tensor(rng, {600, 300}, dtype, lo, 2, Layout::Transposed);
     EXPECT_TRUE(same_bits(scatter_add(x, 0, index, src),
                           scatter_add(on_gpu(x), 0, on_gpu(index), on_gpu(src))));
   }
@@ -128,17 +129,17 @@ TEST_F(CudaKernels, LargeGathersAndMasksMatchTheCpu) {
   for (DType dtype : {DType::Bool, DType::I8, DType::F16, DType::F32, DType::I64}) {
     SCOPED_TRACE(dtype_name(dtype));
     const Tensor x = random_tensor(rng, {300, 500}, dtype, -50, 50, Layout::Transposed);
-    const Tensor index = random_tensor(rng, {300, 700}, DType::I32, -500, 500, Layout::Strided);
+    const Tensor index = random_tensor(rng, {300, 700}, DType::I32, -500, 499, Layout::Strided);
     EXPECT_TRUE(same_bits(gather(x, 1, index), gather(on_gpu(x), 1, on_gpu(index))));
-    const Tensor flat = random_tensor(rng, {90000}, DType::I64, -150000, 150000);
+    const Tensor flat = random_tensor(rng, {90000}, DType::I64, -150000, 149999);
     EXPECT_TRUE(same_bits(take(x, flat), take(on_gpu(x), on_gpu(flat))));
-    const Tensor rows = random_tensor(rng, {10000}, DType::I64, -300, 300);
+    const Tensor rows = random_tensor(rng, {10000}, DType::I64, -300, 299);
     EXPECT_TRUE(same_bits(index_select(x, 0, rows), index_select(on_gpu(x), 0, on_gpu(rows))));
     const Tensor mask = random_tensor(rng, {300, 1}, DType::Bool, 0, 2);
     EXPECT_TRUE(same_bits(masked_select(x, mask), masked_select(on_gpu(x), on_gpu(mask))));
     EXPECT_TRUE(same_bits(masked_fill(x, mask, -3.5), masked_fill(on_gpu(x), on_gpu(mask), -3.5)));
   }
-  const Tensor labels = random_tensor(rng, {100, 100}, DType::I32, 0, 37);
+  const Tensor labels = random_tensor(rng, {100, 100}, DType::I32, 0, 36);
   EXPECT_TRUE(
       same_bits(one_hot(labels, 37, DType::BF16), one_hot(on_gpu(labels), 37, DType::BF16)));
   const Tensor none = zeros({1000, 3}, DType::Bool);
