@@ -17,6 +17,10 @@ void check_blas(cublasStatus_t status, std::string_view what) {
   throw DeviceError(message);
 }
 
+namespace {
+constexpr size_t kWorkspaceBytes = size_t{32} << 20;
+}  // namespace
+
 cublasHandle_t blas_handle(int device) {
   // Made once per device and kept for the process (destroying them at exit races the runtime's
   // own teardown).
@@ -29,6 +33,11 @@ cublasHandle_t blas_handle(int device) {
   if (!handle) {
     check_blas(cublasCreate(&handle), "cublasCreate");
     check_blas(cublasSetStream(handle, stream), "cublasSetStream");
+    // A workspace of its own lets cuBLAS pick its fastest Hopper kernels (split-K, larger
+    // tiles); it stays for the process, like the handle.
+    void* workspace = nullptr;
+    check(cudaMalloc(&workspace, kWorkspaceBytes), "cudaMalloc (cuBLAS workspace)");
+    check_blas(cublasSetWorkspace(handle, workspace, kWorkspaceBytes), "cublasSetWorkspace");
   }
   return handle;
 }
