@@ -88,22 +88,58 @@ __device__ __forceinline__ C apply_binary(uint8_t code, C a, C b) {
   }
 }
 
+// Each thread takes kPerThread consecutive elements and issues every input's loads (16-byte
+// ones where aligned) before interpreting the program for them, so enough bytes are in flight
+// to keep the memory busy while the interpreter runs.
 template <class T>
-__global__ void __launch_bounds__(kThreads) fused_kernel(FusedArgs args) {
+__global__ void __launch_bounds__(kThreads) fused_kernel(FusedArgs args, bool aligned) {
   using C = compute_of<T>;
-  const int64_t step = int64_t{gridDim.x} * kThreads;
-  for (int64_t i = int64_t{blockIdx.x} * kThreads + threadIdx.x; i < args.numel; i += step) {
-    C v[kMaxFusedValues];
-    for (int k = 0; k < args.num_inputs; ++k) {
+  constexpr int kInputs = static_cast<int>(sizeof(args.in) / sizeof(args.in[0]));
+  const int64_t step = int64_t{gridDim.x} * kThreads * kPerThread;
+  for (int64_t base = (int64_t{blockIdx.x} * kThreads + threadIdx.x) * kPerThread;
+       base < args.numel; base += step) {
+    const bool full = base + kPerThread <= args.numel;
+    C loaded[kInputs][kPerThread];
+#pragma unroll
+    for (int k = 0; k < kInputs; ++k) {
+      if (k >= args.num_inputs) break;
       const T* p = static_cast<const T*>(args.in[k]);
-      v[k] = widen(p[(args.single_mask >> k) & 1u ? 0 : i]);
+      if ((args.single_mask >> k) & 1u) {
+        const C value = widen(p[0]);
+#pragma unroll
+        for (int e = 0; e < kPerThread; ++e) loaded[k][e] = value;
+      } else if (full && aligned) {
+        const Pack<T> pack = *reinterpret_cast<const Pack<T>*>(p + base);
+#pragma unroll
+        for (int e = 0; e < kPerThread; ++e) loaded[k][e] = widen(pack.v[e]);
+      } else {
+#pragma unroll
+        for (int e = 0; e < kPerThread; ++e) {
+          loaded[k][e] = base + e < args.numel ? widen(p[base + e]) : C{};
+        }
+      }
     }
-    for (int j = 0; j < args.num_steps; ++j) {
-      const C a = v[args.lhs[j]];
-      v[args.num_inputs + j] = args.binary[j] ? apply_binary(args.code[j], a, v[args.rhs[j]])
-                                              : apply_unary(args.code[j], a);
+    Pack<T> result;
+#pragma unroll
+    for (int e = 0; e < kPerThread; ++e) {
+      C v[kMaxFusedValues];
+#pragma unroll
+      for (int k = 0; k < kInputs; ++k) {
+        if (k < args.num_inputs) v[k] = loaded[k][e];
+      }
+      for (int j = 0; j < args.num_steps; ++j) {
+        const C a = v[args.lhs[j]];
+        v[args.num_inputs + j] = args.binary[j] ? apply_binary(args.code[j], a, v[args.rhs[j]])
+                                                : apply_unary(args.code[j], a);
+      }
+      result.v[e] = narrow<T>(v[args.num_inputs + args.num_steps - 1]);
     }
-    static_cast<T*>(args.out)[i] = narrow<T>(v[args.num_inputs + args.num_steps - 1]);
+    T* out = static_cast<T*>(args.out);
+    if (full && aligned) {
+      *reinterpret_cast<Pack<T>*>(out + base) = result;
+    } else {
+      for (int e = 0; e < kPerThread && base + e < args.numel; ++e) out[base + e] = result.v[e];
+    }
   }
 }
 
@@ -111,8 +147,16 @@ __global__ void __launch_bounds__(kThreads) fused_kernel(FusedArgs args) {
 
 const char* launch_fused(DType type, const FusedArgs& args) {
   return with_type(type, FloatTypes{}, [&](auto t) {
+    using T = decltype(t);
     if (args.numel > 0) {
-      fused_kernel<decltype(t)><<<grid_for(args.numel), kThreads, 0, args.stream>>>(args);
+      constexpr uintptr_t kAlign = alignof(Pack<T>);
+      bool aligned = reinterpret_cast<uintptr_t>(args.out) % kAlign == 0;
+      for (int k = 0; k < args.num_inputs; ++k) {
+        const bool single = (args.single_mask >> k) & 1u;
+        aligned = aligned && (single || reinterpret_cast<uintptr_t>(args.in[k]) % kAlign == 0);
+      }
+      const unsigned blocks = grid_for((args.numel + kPerThread - 1) / kPerThread);
+      fused_kernel<T><<<blocks, kThreads, 0, args.stream>>>(args, aligned);
     }
     return "fused_elementwise";
   });
