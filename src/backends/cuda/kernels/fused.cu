@@ -88,12 +88,20 @@ __device__ __forceinline__ C apply_binary(uint8_t code, C a, C b) {
   }
 }
 
+// Threads per block: the value file of every thread sits in shared memory (40 KB a block).
+template <class T>
+inline constexpr int kFusedThreads = sizeof(compute_of<T>) == 8 ? 128 : 256;
+
 // Each thread takes kPerThread consecutive elements and issues every input's loads (16-byte
 // ones where aligned) before interpreting the program for them, so enough bytes are in flight
-// to keep the memory busy while the interpreter runs.
+// to keep the memory busy while the interpreter runs. The program's values, indexed at run
+// time, live in shared memory (a column per thread, so a warp's accesses hit distinct banks)
+// rather than in per-thread local memory.
 template <class T>
-__global__ void __launch_bounds__(kThreads) fused_kernel(FusedArgs args, bool aligned) {
+__global__ void __launch_bounds__(kFusedThreads<T>) fused_kernel(FusedArgs args, bool aligned) {
   using C = compute_of<T>;
+  constexpr int kThreads = kFusedThreads<T>;
+  __shared__ C values[kMaxFusedValues][kThreads];
   constexpr int kInputs = static_cast<int>(sizeof(args.in) / sizeof(args.in[0]));
   const int64_t step = int64_t{gridDim.x} * kThreads * kPerThread;
   for (int64_t base = (int64_t{blockIdx.x} * kThreads + threadIdx.x) * kPerThread;
@@ -120,19 +128,20 @@ __global__ void __launch_bounds__(kThreads) fused_kernel(FusedArgs args, bool al
       }
     }
     Pack<T> result;
+    const unsigned t = threadIdx.x;
 #pragma unroll
     for (int e = 0; e < kPerThread; ++e) {
-      C v[kMaxFusedValues];
 #pragma unroll
       for (int k = 0; k < kInputs; ++k) {
-        if (k < args.num_inputs) v[k] = loaded[k][e];
+        if (k < args.num_inputs) values[k][t] = loaded[k][e];
       }
       for (int j = 0; j < args.num_steps; ++j) {
-        const C a = v[args.lhs[j]];
-        v[args.num_inputs + j] = args.binary[j] ? apply_binary(args.code[j], a, v[args.rhs[j]])
-                                                : apply_unary(args.code[j], a);
+        const C a = values[args.lhs[j]][t];
+        values[args.num_inputs + j][t] = args.binary[j]
+                                             ? apply_binary(args.code[j], a, values[args.rhs[j]][t])
+                                             : apply_unary(args.code[j], a);
       }
-      result.v[e] = narrow<T>(v[args.num_inputs + args.num_steps - 1]);
+      result.v[e] = narrow<T>(values[args.num_inputs + args.num_steps - 1][t]);
     }
     T* out = static_cast<T*>(args.out);
     if (full && aligned) {
@@ -155,8 +164,10 @@ const char* launch_fused(DType type, const FusedArgs& args) {
         const bool single = (args.single_mask >> k) & 1u;
         aligned = aligned && (single || reinterpret_cast<uintptr_t>(args.in[k]) % kAlign == 0);
       }
-      const unsigned blocks = grid_for((args.numel + kPerThread - 1) / kPerThread);
-      fused_kernel<T><<<blocks, kThreads, 0, args.stream>>>(args, aligned);
+      constexpr int kThreadsPerBlock = kFusedThreads<T>;
+      const int64_t work = (args.numel + kPerThread - 1) / kPerThread;
+      const unsigned blocks = grid_for(work * kThreads / kThreadsPerBlock);
+      fused_kernel<T><<<blocks, kThreadsPerBlock, 0, args.stream>>>(args, aligned);
     }
     return "fused_elementwise";
   });
