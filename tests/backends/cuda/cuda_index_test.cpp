@@ -117,8 +117,11 @@ TEST_F(CudaKernels, ScatterAddOfSmallIntegersIsExactInEveryDType) {
   for (DType dtype : kAllDTypes) {
     SCOPED_TRACE(dtype_name(dtype));
     const double lo = dtype == DType::U8 ? 0 : -2;
-    const Tensor x = random_tensor(rng, {7, 300}, dtype, lo, 2);
-    const Tensor src = random_tensor(rng, {600, 300}, dtype, lo, 2, Layout::Transposed);
+    // Integer values in every dtype (random_tensor draws reals for floating dtypes); src is a
+    // transposed view.
+    const Tensor x = random_tensor(rng, {7, 300}, DType::I32, lo, 2).cast(dtype);
+    const Tensor src =
+        random_tensor(rng, {300, 600}, DType::I32, lo, 2).cast(dtype).permute({1, 0});
     EXPECT_TRUE(same_bits(scatter_add(x, 0, index, src),
                           scatter_add(on_gpu(x), 0, on_gpu(index), on_gpu(src))));
   }
