@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <tenflowers/tenflowers.hpp>
 
+#include "bench/train_steps.hpp"
 #include "bench/workload_counters.hpp"
 
 namespace tf = tenflowers;
@@ -75,30 +76,14 @@ void W2_bf16(benchmark::State& state) {
   gemm(state, tf::DType::BF16, false);
 }
 
-void run_train_steps(benchmark::State& state, nn::Model& model, const tf::Dims& sample_shape,
-                     int64_t batch) {
-  tf::manual_seed(1);
-  std::vector<int64_t> shape{batch};
-  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  const tf::Tensor x = on_gpu(tf::uniform(tf::Dims(shape), 0.0, 1.0));
-  const tf::Tensor y = on_gpu(tf::uniform({batch}, 0.0, 10.0).cast(tf::DType::I64));
-  model.to(kGpu);
-  model.compile(std::make_shared<nn::Adam>(nn::AdamOptions{.learning_rate = 1e-3}),
-                std::make_shared<nn::losses::SparseCategoricalCrossentropy>(true));
-  model.build_for({sample_shape});
-  model.train_step({x}, {y});  // warm-up: allocations, slots, cuDNN algorithm choice
-  for (auto _ : state) benchmark::DoNotOptimize(model.train_step({x}, {y}));  // reads the loss
-  tf::bench::report_rate(state, "samples_per_s", static_cast<double>(batch));
-}
-
 void W3_batch512(benchmark::State& state) {
-  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512);
+  tf::bench::run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512, kGpu);
 }
 void W3_batch32(benchmark::State& state) {
-  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32);
+  tf::bench::run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32, kGpu);
 }
 void W4_batch256(benchmark::State& state) {
-  run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256);
+  tf::bench::run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256, kGpu);
 }
 
 void W6_b16_s512(benchmark::State& state) {

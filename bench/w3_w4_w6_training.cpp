@@ -6,32 +6,15 @@
 
 #include <tenflowers/tenflowers.hpp>
 
+#include "bench/train_steps.hpp"
 #include "bench/workload_counters.hpp"
 
 namespace tf = tenflowers;
 namespace nn = tenflowers::nn;
-using std::make_shared;
 
 namespace {
 
-void compile_classifier(nn::Model& model) {
-  model.compile(make_shared<nn::Adam>(nn::AdamOptions{.learning_rate = 1e-3}),
-                make_shared<nn::losses::SparseCategoricalCrossentropy>(true));
-}
-
-void run_train_steps(benchmark::State& state, nn::Model& model, const tf::Dims& sample_shape,
-                     int64_t batch) {
-  tf::manual_seed(1);
-  std::vector<int64_t> shape{batch};
-  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  const tf::Tensor x = tf::uniform(tf::Dims(shape), 0.0, 1.0);
-  const tf::Tensor y = tf::uniform({batch}, 0.0, 10.0).cast(tf::DType::I64);
-  compile_classifier(model);
-  model.build_for({sample_shape});
-  model.train_step({x}, {y});  // warm-up: first-step allocations and slot creation
-  for (auto _ : state) benchmark::DoNotOptimize(model.train_step({x}, {y}));
-  tf::bench::report_rate(state, "samples_per_s", static_cast<double>(batch));
-}
+using tf::bench::run_train_steps;
 
 void W3_batch512(benchmark::State& state) {
   run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512);
