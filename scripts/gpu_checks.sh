@@ -28,7 +28,7 @@ cmake -S . -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DTF_CUDA=ON -DTF_BU
   >"$out/configure.log"
 targets=()
 ((run_tests)) && targets+=(cuda_tests conformance_tests autograd_tests)
-((run_bench)) && targets+=(gpu_workloads)
+((run_bench)) && targets+=(gpu_workloads tenflowers-train)
 cmake --build build-gpu -j "$(nproc)" --target "${targets[@]}" >"$out/build.log" 2>&1 ||
   { tail -50 "$out/build.log"; exit 1; }
 
@@ -50,5 +50,10 @@ if ((run_bench)); then
   python3 bench/peers/torch_gpu.py >"$out/torch_gpu.txt" 2>"$out/torch_gpu.log" || status=1
   python3 bench/gpu_compare.py "$out/gpu_workloads.json" "$out/torch_gpu.txt" \
     "$(head -1 "$out/gpu.txt")" | tee "$out/gpu_table.md"
+  # W8, the main job, on the GPU and then the CPU: the same accuracy is expected.
+  for device in cuda cpu; do
+    build-gpu/tools/tenflowers-train --device "$device" >"$out/w8_$device.log" 2>&1 || status=1
+    echo "W8 on $device: $(grep -E '^test:|took' "$out/w8_$device.log" | tr '\n' ' ')"
+  done
 fi
 exit $status
