@@ -23,31 +23,25 @@ def result(workload, variant, unit, value):
     print(f"RESULT {workload} {variant} {unit} {value:.6g}", flush=True)
 
 
+def timed(fn, calls):
+    """Seconds of `calls` back-to-back calls of fn, by CUDA events."""
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(calls):
+        fn()
+    end.record()
+    end.synchronize()
+    return start.elapsed_time(end) / 1e3
+
+
 def seconds_per_call(fn, min_seconds=0.5):
     """Median over REPEATS repetitions of the mean time of one call, by CUDA events."""
     fn()
     torch.cuda.synchronize()
-    calls = 1
-    while True:  # calls per repetition: enough for min_seconds
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(calls):
-            fn()
-        end.record()
-        end.synchronize()
-        if start.elapsed_time(end) / 1e3 >= min_seconds / REPEATS or calls >= 1 << 16:
-            break
+    calls = 1  # calls per repetition: enough for min_seconds
+    while timed(fn, calls) < min_seconds / REPEATS and calls < 1 << 16:
         calls *= 2
-    times = []
-    for _ in range(REPEATS):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(calls):
-            fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end) / 1e3 / calls)
-    return statistics.median(times)
+    return statistics.median(timed(fn, calls) / calls for _ in range(REPEATS))
 
 
 def w1():
