@@ -76,6 +76,17 @@ std::pair<cublasOperation_t, int64_t> blas_layout(const Operand& x, int64_t rows
   return {CUBLAS_OP_T, cols == 1 ? rows : x.col_stride};
 }
 
+// Whether the batch of A (row-major entries, each `m` rows of `k`) times one B (batch stride 0)
+// reads as one matrix of batch * m rows; if so, A's row stride becomes that matrix's.
+bool fold_batch_into_rows(Operand& a, const Operand& b, int64_t batch, int64_t m, int64_t k) {
+  if (batch == 1 || b.batch_stride != 0 || (k != 1 && a.col_stride != 1)) return false;
+  const int64_t row_stride = m == 1 ? a.batch_stride : a.row_stride;
+  if (row_stride < k || a.batch_stride != m * row_stride) return false;
+  a.row_stride = row_stride;
+  a.col_stride = 1;
+  return true;
+}
+
 int checked_int(int64_t v, const char* what) {
   if (v > INT_MAX) {
     throw UnsupportedError(std::string("matmul on the GPU: ") + what + " of " + std::to_string(v) +
@@ -167,16 +178,23 @@ void matmul_kernel(KernelContext& ctx) {
     default:
       throw DTypeError("no CUDA matmul for " + std::string(dtype_name(type)));
   }
+  // A batch against one shared right matrix whose left rows are evenly spaced is a single gemm
+  // with batch * m rows: cuBLAS then picks tiles for the large product rather than per entry.
+  int64_t rows = m, count = batch;
+  if (fold_batch_into_rows(A, B, batch, m, k)) {
+    rows = batch * m;
+    count = 1;
+  }
   // Row-major C = A B is column-major C^T = B^T A^T: cuBLAS's first operand is B.
   const auto [op_b, ldb] = blas_layout(B, k, n);
-  const auto [op_a, lda] = blas_layout(A, m, k);
+  const auto [op_a, lda] = blas_layout(A, rows, k);
   check_blas(
       cublasGemmStridedBatchedEx(blas_handle(ctx.device.index), op_b, op_a, checked_int(n, "n"),
-                                 checked_int(m, "m"), checked_int(k, "k"), alpha, B.data, data_type,
-                                 checked_int(ldb, "ldb"), B.batch_stride, A.data, data_type,
-                                 checked_int(lda, "lda"), A.batch_stride, beta, out.data_ptr(),
-                                 data_type, checked_int(n, "ldc"), m * n,
-                                 checked_int(batch, "batch"), compute, CUBLAS_GEMM_DEFAULT),
+                                 checked_int(rows, "m"), checked_int(k, "k"), alpha, B.data,
+                                 data_type, checked_int(ldb, "ldb"), B.batch_stride, A.data,
+                                 data_type, checked_int(lda, "lda"), A.batch_stride, beta,
+                                 out.data_ptr(), data_type, checked_int(n, "ldc"), rows * n,
+                                 checked_int(count, "batch"), compute, CUBLAS_GEMM_DEFAULT),
       "cublasGemmStridedBatchedEx (matmul)");
 }
 

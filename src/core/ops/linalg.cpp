@@ -74,7 +74,14 @@ std::vector<Tensor> matmul_grad(const GradContext& c) {
   if (a.rank() == 1) dy2 = dy2.unsqueeze(-2);
   Tensor da, db;
   if (want_a) da = sum_to(matmul(dy2, b2.transpose(-2, -1)), a2.shape()).reshape(a.shape());
-  if (want_b) db = sum_to(matmul(a2.transpose(-2, -1), dy2), b2.shape()).reshape(b.shape());
+  if (want_b && b2.rank() == 2 && a2.rank() > 2) {
+    // b is shared by every batch entry: one product over all of a's rows rather than a batch of
+    // products summed afterwards.
+    const int64_t k = a2.shape()[a2.rank() - 1], n = dy2.shape()[dy2.rank() - 1];
+    db = matmul(a2.reshape({-1, k}).transpose(0, 1), dy2.reshape({-1, n})).reshape(b.shape());
+  } else if (want_b) {
+    db = sum_to(matmul(a2.transpose(-2, -1), dy2), b2.shape()).reshape(b.shape());
+  }
   return {da, db};
 }
 
