@@ -188,14 +188,22 @@ void matmul_kernel(KernelContext& ctx) {
   // Row-major C = A B is column-major C^T = B^T A^T: cuBLAS's first operand is B.
   const auto [op_b, ldb] = blas_layout(B, k, n);
   const auto [op_a, lda] = blas_layout(A, rows, k);
-  check_blas(
-      cublasGemmStridedBatchedEx(blas_handle(ctx.device.index), op_b, op_a, checked_int(n, "n"),
-                                 checked_int(rows, "m"), checked_int(k, "k"), alpha, B.data,
-                                 data_type, checked_int(ldb, "ldb"), B.batch_stride, A.data,
-                                 data_type, checked_int(lda, "lda"), A.batch_stride, beta,
-                                 out.data_ptr(), data_type, checked_int(n, "ldc"), rows * n,
-                                 checked_int(count, "batch"), compute, CUBLAS_GEMM_DEFAULT),
-      "cublasGemmStridedBatchedEx (matmul)");
+  const cublasHandle_t handle = blas_handle(ctx.device.index);
+  const int n32 = checked_int(n, "n"), m32 = checked_int(rows, "m"), k32 = checked_int(k, "k");
+  const int ldb32 = checked_int(ldb, "ldb"), lda32 = checked_int(lda, "lda");
+  if (count == 1) {
+    // The single-product entry point: its heuristics see no batch and choose among more kernels.
+    check_blas(cublasGemmEx(handle, op_b, op_a, n32, m32, k32, alpha, B.data, data_type, ldb32,
+                            A.data, data_type, lda32, beta, out.data_ptr(), data_type, n32, compute,
+                            CUBLAS_GEMM_DEFAULT),
+               "cublasGemmEx (matmul)");
+    return;
+  }
+  check_blas(cublasGemmStridedBatchedEx(
+                 handle, op_b, op_a, n32, m32, k32, alpha, B.data, data_type, ldb32, B.batch_stride,
+                 A.data, data_type, lda32, A.batch_stride, beta, out.data_ptr(), data_type, n32,
+                 rows * n, checked_int(count, "batch"), compute, CUBLAS_GEMM_DEFAULT),
+             "cublasGemmStridedBatchedEx (matmul)");
 }
 
 }  // namespace
