@@ -24,6 +24,9 @@ struct Operand {
   Tensor tensor;  // keeps a packed copy alive
   const void* data = nullptr;
   int64_t batch_stride = 0, row_stride = 0, col_stride = 0;
+  // False where no single stride walks the batch entries (a permuted view such as attention's
+  // [N, heads, T, d] over [N, T, heads, d]): gemm then reads them through arrays of pointers.
+  bool uniform = true;
 };
 
 // The batch stride of `t`'s leading `batch_rank` axes if one stride walks them all.
@@ -45,26 +48,42 @@ std::optional<int64_t> uniform_batch_stride(const Tensor& t, size_t batch_rank) 
   return stride.value_or(0);
 }
 
-// `t` (rank >= 2, batch axes already broadcast to the output's) as a gemm operand.
-Operand make_operand(Tensor t, size_t batch_rank) {
-  auto readable = [&](const Tensor& x) {
-    const int64_t rows = x.shape()[batch_rank], cols = x.shape()[batch_rank + 1];
-    const int64_t rs = x.strides()[batch_rank], cs = x.strides()[batch_rank + 1];
-    const bool row_major = (cols == 1 || cs == 1) && (rows == 1 || rs >= cols);
-    const bool col_major = (rows == 1 || rs == 1) && (cols == 1 || cs >= rows);
-    return (row_major || col_major) && uniform_batch_stride(x, batch_rank).has_value();
-  };
-  if (!readable(t)) {
+// `t` (rank >= 2, batch axes already broadcast to the output's) as a gemm operand. Entries
+// that are readable matrices at scattered offsets stay in place where `scattered_ok`.
+Operand make_operand(Tensor t, size_t batch_rank, bool scattered_ok) {
+  const int64_t rows = t.shape()[batch_rank], cols = t.shape()[batch_rank + 1];
+  const int64_t rs = t.strides()[batch_rank], cs = t.strides()[batch_rank + 1];
+  const bool row_major = (cols == 1 || cs == 1) && (rows == 1 || rs >= cols);
+  const bool col_major = (rows == 1 || rs == 1) && (cols == 1 || cs >= rows);
+  std::optional<int64_t> stride = uniform_batch_stride(t, batch_rank);
+  if (!(row_major || col_major) || (!stride && !scattered_ok)) {
     HooksPaused paused;
     t = t.contiguous();
+    stride = uniform_batch_stride(t, batch_rank);
   }
   Operand op;
-  op.batch_stride = *uniform_batch_stride(t, batch_rank);
+  op.uniform = stride.has_value();
+  op.batch_stride = stride.value_or(0);
   op.row_stride = t.strides()[batch_rank];
   op.col_stride = t.strides()[batch_rank + 1];
   op.data = t.data_ptr();
   op.tensor = std::move(t);
   return op;
+}
+
+// The address of every batch entry of `x`, in the output's (row-major) batch order.
+void append_entry_addresses(const Operand& x, const Dims& batch_shape, size_t elem,
+                            std::vector<int64_t>& addresses) {
+  const int64_t count = batch_shape.numel();
+  const auto base = reinterpret_cast<int64_t>(x.data);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t offset = 0;
+    for (int64_t d = static_cast<int64_t>(batch_shape.size()), rest = i; d-- > 0;) {
+      offset += rest % batch_shape[d] * x.tensor.strides()[d];
+      rest /= batch_shape[d];
+    }
+    addresses.push_back(base + offset * static_cast<int64_t>(elem));
+  }
 }
 
 // cuBLAS's view of a row-major operand: column-major reads it transposed. Returns the op that
@@ -79,7 +98,8 @@ std::pair<cublasOperation_t, int64_t> blas_layout(const Operand& x, int64_t rows
 // Whether the batch of A (row-major entries, each `m` rows of `k`) times one B (batch stride 0)
 // reads as one matrix of batch * m rows; if so, A's row stride becomes that matrix's.
 bool fold_batch_into_rows(Operand& a, const Operand& b, int64_t batch, int64_t m, int64_t k) {
-  if (batch == 1 || b.batch_stride != 0 || (k != 1 && a.col_stride != 1)) return false;
+  if (batch == 1 || !a.uniform || !b.uniform || b.batch_stride != 0) return false;
+  if (k != 1 && a.col_stride != 1) return false;
   const int64_t row_stride = m == 1 ? a.batch_stride : a.row_stride;
   if (row_stride < k || a.batch_stride != m * row_stride) return false;
   a.row_stride = row_stride;
@@ -125,8 +145,9 @@ void matmul_kernel(KernelContext& ctx) {
     a_shape.push_back(k);
     b_shape.push_back(k);
     b_shape.push_back(n);
-    A = make_operand(a.expand(a_shape), batch_rank);
-    B = make_operand(b.expand(b_shape), batch_rank);
+    const bool scattered_ok = !is_integral(type);
+    A = make_operand(a.expand(a_shape), batch_rank, scattered_ok);
+    B = make_operand(b.expand(b_shape), batch_rank, scattered_ok);
   }
   if (is_integral(type)) {
     constexpr int64_t kMaxGridZ = 65535;
@@ -191,6 +212,30 @@ void matmul_kernel(KernelContext& ctx) {
   const cublasHandle_t handle = blas_handle(ctx.device.index);
   const int n32 = checked_int(n, "n"), m32 = checked_int(rows, "m"), k32 = checked_int(k, "k");
   const int ldb32 = checked_int(ldb, "ldb"), lda32 = checked_int(lda, "lda");
+  if (!A.uniform || !B.uniform) {
+    // One array of entry addresses per operand and the output, uploaded in stream order (the
+    // allocator reuses the block only for later work on the same stream).
+    std::vector<int64_t> addresses;
+    const size_t elem = dtype_size(type);
+    append_entry_addresses(B, batch_shape, elem, addresses);
+    append_entry_addresses(A, batch_shape, elem, addresses);
+    const auto c = reinterpret_cast<int64_t>(out.data_ptr());
+    for (int64_t i = 0; i < batch; ++i) addresses.push_back(c + i * m * n * int64_t(elem));
+    Tensor table;
+    {
+      HooksPaused paused;
+      table = Tensor::from_data(addresses.data(), addresses.size(), DType::I64,
+                                {static_cast<int64_t>(addresses.size())})
+                  .to(ctx.device);
+    }
+    const auto* entries = static_cast<const void* const*>(table.data_ptr());
+    check_blas(cublasGemmBatchedEx(handle, op_b, op_a, n32, m32, k32, alpha, entries, data_type,
+                                   ldb32, entries + batch, data_type, lda32, beta,
+                                   const_cast<void* const*>(entries + 2 * batch), data_type, n32,
+                                   checked_int(batch, "batch"), compute, CUBLAS_GEMM_DEFAULT),
+               "cublasGemmBatchedEx (matmul)");
+    return;
+  }
   if (count == 1) {
     // The single-product entry point: its heuristics see no batch and choose among more kernels.
     check_blas(cublasGemmEx(handle, op_b, op_a, n32, m32, k32, alpha, B.data, data_type, ldb32,

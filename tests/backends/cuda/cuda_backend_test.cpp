@@ -75,6 +75,34 @@ TEST_F(Cuda, ElementwiseMatchesTheCpuOnLargeAndOddSizes) {
   }
 }
 
+// matmul reads permuted batches (attention's heads) through entry addresses, and folds a batch
+// against one shared matrix into a single product; both must equal the CPU's result.
+TEST_F(Cuda, MatmulOfPermutedAndSharedOperandsMatchesTheCpu) {
+  Rng rng = Rng::for_test();
+  for (DType dtype : {DType::F64, DType::F32}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const double rtol = dtype == DType::F64 ? 1e-12 : 1e-5;
+    auto check = [&](const Tensor& a, const Tensor& b, auto view_a, auto view_b) {
+      const Tensor expected = matmul(view_a(a), view_b(b));
+      const Tensor got = matmul(view_a(a.to(gpu)), view_b(b.to(gpu))).cpu();
+      ASSERT_EQ(got.shape(), expected.shape());
+      EXPECT_TRUE(allclose(got, expected, rtol, 1e-6 * rtol));
+    };
+    const auto heads = [](const Tensor& t) { return t.permute({0, 2, 1, 3}); };
+    const auto heads_t = [](const Tensor& t) { return t.permute({0, 2, 3, 1}); };
+    const auto same = [](const Tensor& t) { return t; };
+    const Tensor q = random_tensor(rng, {2, 7, 3, 5}, dtype, -1.0, 1.0);
+    const Tensor k = random_tensor(rng, {2, 7, 3, 5}, dtype, -1.0, 1.0);
+    check(q, k, heads, heads_t);  // [2, 3, 7, 5] @ [2, 3, 5, 7]
+    const Tensor shared = random_tensor(rng, {5, 6}, dtype, -1.0, 1.0);
+    check(q, shared, heads, same);  // scattered left entries, shared right
+    check(q, shared, same, same);   // folds into one [42, 5] @ [5, 6] product
+    const Tensor rows = random_tensor(rng, {4, 3, 5}, dtype, -1.0, 1.0);
+    check(
+        rows, shared, [](const Tensor& t) { return t.slice(1, 1, 2); }, same);  // m = 1
+  }
+}
+
 TEST_F(Cuda, CachingAllocatorReusesFreedBlocks) {
   release_cached_memory(gpu);
   { const Tensor a = Tensor::empty({1 << 20}, DType::F32, gpu); }
