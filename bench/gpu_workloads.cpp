@@ -1,8 +1,9 @@
 // The design brief's GPU workloads on CUDA device 0 (bench/peers/torch_gpu.py runs the same in
 // PyTorch): W1 over 512M f32 (eager, as a graph::Function, and a plain copy as the ceiling), W2
-// GEMM 8192^3 in fp32, tf32 and bf16, the W3/W4 training steps, W6 (batch 16 x seq 512) and W7
-// on the GPU. Every iteration ends with a device synchronization, so wall-clock time counts
-// the device's work. Exits with a message where there is no GPU.
+// GEMM 8192^3 in fp32, tf32 and bf16, the W3/W4 training steps, W5 (ResNet-18 on 3x32x32, batch
+// 256, SGD momentum), W6 (batch 16 x seq 512) and W7 on the GPU. Every iteration ends with a device
+// synchronization, so wall-clock time counts the device's work. Exits with a message where there is
+// no GPU.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -76,14 +77,23 @@ void W2_bf16(benchmark::State& state) {
   gemm(state, tf::DType::BF16, false);
 }
 
+using tf::bench::run_train_steps;
+using tf::bench::w3_w4_adam;
+
 void W3_batch512(benchmark::State& state) {
-  tf::bench::run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512, kGpu);
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512, w3_w4_adam(),
+                  kGpu);
 }
 void W3_batch32(benchmark::State& state) {
-  tf::bench::run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32, kGpu);
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32, w3_w4_adam(), kGpu);
 }
 void W4_batch256(benchmark::State& state) {
-  tf::bench::run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256, kGpu);
+  run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256, w3_w4_adam(), kGpu);
+}
+void W5_batch256(benchmark::State& state) {
+  run_train_steps(state, *nn::models::resnet18(10), tf::Dims{3, 32, 32}, 256,
+                  std::make_shared<nn::SGD>(nn::SGDOptions{.learning_rate = 0.1, .momentum = 0.9}),
+                  kGpu);
 }
 
 void W6_b16_s512(benchmark::State& state) {
@@ -132,6 +142,7 @@ BENCHMARK(W2_bf16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W3_batch512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W3_batch32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W4_batch256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W5_batch256)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W6_b16_s512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W7_no_tape)->Unit(benchmark::kMillisecond)->UseRealTime();
 

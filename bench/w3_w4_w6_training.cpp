@@ -15,15 +15,16 @@ namespace nn = tenflowers::nn;
 namespace {
 
 using tf::bench::run_train_steps;
+using tf::bench::w3_w4_adam;
 
 void W3_batch512(benchmark::State& state) {
-  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512);
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512, w3_w4_adam());
 }
 void W3_batch32(benchmark::State& state) {
-  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32);
+  run_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32, w3_w4_adam());
 }
 void W4_batch256(benchmark::State& state) {
-  run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256);
+  run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256, w3_w4_adam());
 }
 
 void W6_b2_s128(benchmark::State& state) {

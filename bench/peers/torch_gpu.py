@@ -1,6 +1,7 @@
 """The design brief's GPU workloads in PyTorch eager on CUDA device 0 (bench/gpu_workloads.cpp
 runs the same in tenflowers): W1 over 512M f32 (eager, torch.compile, and a copy), W2 GEMM
-8192^3 in fp32, tf32 and bf16, W3/W4 train steps, W6 batch 16 x seq 512, W7. Prints
+8192^3 in fp32, tf32 and bf16, W3/W4 train steps, W5 ResNet-18 train steps, W6 batch 16 x seq
+512, W7. Prints
 `RESULT <workload> <variant> <unit> <value>` lines, medians of 5 repetitions of CUDA-event
 timings after a warm-up."""
 import statistics
@@ -64,10 +65,11 @@ def w2():
     torch.backends.cuda.matmul.allow_tf32 = False
 
 
-def train_step_fn(model, x, y):
+def train_step_fn(model, x, y, make_optimizer=lambda params: torch.optim.Adam(params, lr=1e-3)):
     """One eager train step, as tenflowers' train_step: forward, softmax cross-entropy,
-    backward, Adam (the default, non-fused implementation), and the loss read back."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    backward, the optimizer's step (torch's default, non-fused implementation; Adam unless
+    given), and the loss read back."""
+    optimizer = make_optimizer(model.parameters())
     loss_fn = nn.CrossEntropyLoss()
 
     def step():
@@ -96,6 +98,49 @@ def w3_w4():
     result("W4", "batch256", "samples_per_s", 256 / seconds_per_call(train_step_fn(cnn, x, y)))
 
 
+class BasicBlock(nn.Module):
+    """torchvision's ResNet BasicBlock (torchvision may be missing on the GPU machine)."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Identity()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                          nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(y + self.shortcut(x))
+
+
+def resnet18(classes):
+    """The CIFAR ResNet-18 of tenflowers' nn::models::resnet18: a 3x3 stride-1 stem, no max-pool."""
+    layers = [nn.Conv2d(3, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU()]
+    cin = 64
+    for stage, width in enumerate((64, 128, 256, 512)):
+        layers += [BasicBlock(cin, width, 1 if stage == 0 else 2), BasicBlock(width, width, 1)]
+        cin = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(512, classes)]
+    return nn.Sequential(*layers)
+
+
+def w5():
+    """fp32 convolutions (cuDNN's TF32 default off) with each one's algorithm picked by
+    measurement (cudnn.benchmark), as tenflowers does."""
+    saved = torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark
+    torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = False, True
+    x = torch.rand(256, 3, 32, 32, device="cuda")
+    y = torch.randint(0, 10, (256,), device="cuda")
+    sgd = lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    result("W5", "batch256", "samples_per_s",
+           256 / seconds_per_call(train_step_fn(resnet18(10).cuda(), x, y, sgd)))
+    torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = saved
+
+
 def w6():
     batch, seq = 16, 512
     layer = nn.TransformerEncoderLayer(d_model=768, nhead=12, dim_feedforward=3072, dropout=0.0,
@@ -122,7 +167,7 @@ def w7():
 def main():
     torch.manual_seed(1)
     log(f"torch {torch.__version__} on {torch.cuda.get_device_name(0)}")
-    for run in (w1, w2, w3_w4, w6, w7):
+    for run in (w1, w2, w3_w4, w5, w6, w7):
         log(f"torch {run.__name__}")
         run()
 

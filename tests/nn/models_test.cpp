@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "tenflowers/core/ops.hpp"
+#include "tenflowers/nn/losses.hpp"
+#include "tenflowers/nn/optimizers.hpp"
 
 namespace tenflowers::testing {
 namespace {
@@ -33,7 +35,43 @@ TEST(Models, MlpStacksTheGivenWidths) {
   EXPECT_EQ(nn::models::mlp({}, 2)->size(), 1u);
 }
 
+int64_t trainable_params(const nn::Layer& layer) {
+  int64_t n = 0;
+  for (const Variable& v : layer.trainable_variables()) n += v.shape().numel();
+  return n;
+}
+
+TEST(Models, Resnet18HasTorchvisionsWeightsAndAcceptsAnyImageSize) {
+  auto model = nn::models::resnet18(10);
+  model->build_for({Dims{3, 8, 8}});  // the weights do not depend on the image size
+  // torchvision's resnet18 has 11,689,512 weights; the CIFAR stem conv3x3(3 -> 64) replaces
+  // conv7x7(3 -> 64) (-9,408 + 1,728) and a 10-class head dense(512 -> 10) replaces the
+  // 1000-class one (-513,000 + 5,130): 11,173,962.
+  EXPECT_EQ(trainable_params(*model), 11'173'962);
+  // Moving mean and variance of every BN: the stem's 64 channels, four per stage plus the
+  // shortcut's in stages 2-4.
+  EXPECT_EQ(model->count_params() - trainable_params(*model),
+            2 * (64 + 4 * 64 + 5 * 128 + 5 * 256 + 5 * 512));
+  EXPECT_EQ((*model)(zeros({2, 3, 32, 32})).shape(), Dims({2, 10}));
+  EXPECT_EQ((*model)(zeros({1, 3, 9, 12})).shape(), Dims({1, 10}));
+  EXPECT_THROW((*model)(zeros({1, 4, 8, 8})), ShapeError);
+}
+
+TEST(Models, Resnet18LearnsATinyBatchWithSgdMomentum) {
+  manual_seed(5);
+  auto model = nn::models::resnet18(3);
+  model->compile(std::make_shared<nn::SGD>(nn::SGDOptions{.learning_rate = 0.01, .momentum = 0.9}),
+                 std::make_shared<nn::losses::SparseCategoricalCrossentropy>(true));
+  const Tensor x = normal({4, 3, 8, 8});
+  const Tensor y = Tensor::from_vec<int64_t>({0, 1, 2, 1}, {4});
+  const double first = model->train_step({x}, {y}).at("loss");
+  double last = first;
+  for (int i = 0; i < 2; ++i) last = model->train_step({x}, {y}).at("loss");
+  EXPECT_LT(last, first);
+}
+
 TEST(Models, RejectBadSizes) {
+  EXPECT_THROW(nn::models::resnet18(0), InvalidArgument);
   EXPECT_THROW(nn::models::small_cnn(0), InvalidArgument);
   EXPECT_THROW(nn::models::mlp({4}, 0), InvalidArgument);
   EXPECT_THROW(nn::models::mlp({4, 0}, 2), InvalidArgument);
