@@ -129,16 +129,11 @@ def resnet18(classes):
 
 
 def w5():
-    """fp32 convolutions (cuDNN's TF32 default off) with each one's algorithm picked by
-    measurement (cudnn.benchmark), as tenflowers does."""
-    saved = torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark
-    torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = False, True
     x = torch.rand(256, 3, 32, 32, device="cuda")
     y = torch.randint(0, 10, (256,), device="cuda")
     sgd = lambda params: torch.optim.SGD(params, lr=0.1, momentum=0.9)
     result("W5", "batch256", "samples_per_s",
            256 / seconds_per_call(train_step_fn(resnet18(10).cuda(), x, y, sgd)))
-    torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = saved
 
 
 def w6():
@@ -167,6 +162,9 @@ def w7():
 def main():
     torch.manual_seed(1)
     log(f"torch {torch.__version__} on {torch.cuda.get_device_name(0)}")
+    # Convolutions in full fp32 (cuDNN's TF32 default off) with each one's algorithm picked by
+    # measurement (cudnn.benchmark), as tenflowers runs them.
+    torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = False, True
     for run in (w1, w2, w3_w4, w5, w6, w7):
         log(f"torch {run.__name__}")
         run()
