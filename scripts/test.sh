@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 scripts/build.sh
+# ctest runs as many tests as cores: OpenMP workers that spin while idle (libgomp's default) would
+# take cores from the other tests.
+export OMP_WAIT_POLICY=passive
 (cd build && ctest --output-on-failure -j "$(nproc)")
 if [ "${TF_SKIP_SANITIZE:-0}" != 1 ]; then
   scripts/build.sh --sanitize
