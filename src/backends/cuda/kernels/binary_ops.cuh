@@ -1,11 +1,11 @@
 #pragma once
 // The two- and three-input elementwise ops as device functors over the compute type C (shared
-// by the elementwise kernels and the fused-program interpreter). Semantics follow the CPU
-// kernels: NaN propagates through maximum and minimum, mod takes the divisor's sign (Python's
-// %), integers wrap around.
+// by the elementwise kernels and the kernels generated for fused programs, which NVRTC
+// compiles: see numerics.cuh). Semantics follow the CPU kernels: NaN propagates through maximum
+// and minimum, mod takes the divisor's sign (Python's %), integers wrap around.
 #include <cmath>
 
-#include "src/backends/cuda/kernels/device_types.cuh"
+#include "src/backends/cuda/kernels/numerics.cuh"
 
 namespace tenflowers::cuda::binary_ops {
 

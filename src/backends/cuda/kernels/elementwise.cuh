@@ -9,7 +9,6 @@
 
 namespace tenflowers::cuda {
 
-inline constexpr int kThreads = 256;
 inline constexpr int kPerThread = 4;
 
 template <class T>
@@ -115,13 +114,6 @@ __global__ void __launch_bounds__(kThreads)
     }
     out[i] = apply<Out, In, Op, N>(op, x, std::make_index_sequence<N>{});
   }
-}
-
-// Blocks for `work` items of kThreads each, capped so that a grid-stride loop covers the rest.
-inline unsigned grid_for(int64_t work) {
-  constexpr int64_t kMaxBlocks = int64_t{132} * 16;
-  const int64_t blocks = (work + kThreads - 1) / kThreads;
-  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > kMaxBlocks ? kMaxBlocks : blocks));
 }
 
 // Launches op over args. Inputs are In, except that the first may be First (where's bool

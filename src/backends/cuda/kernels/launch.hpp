@@ -16,6 +16,15 @@ namespace tenflowers::cuda {
 inline constexpr int kMaxDims = 10;
 inline constexpr int kMaxInputs = 3;
 
+// Threads per block of most kernels, and the blocks for `work` items of kThreads each, capped
+// so that a grid-stride loop covers the rest.
+inline constexpr int kThreads = 256;
+inline unsigned grid_for(int64_t work) {
+  constexpr int64_t kMaxBlocks = int64_t{132} * 16;
+  const int64_t blocks = (work + kThreads - 1) / kThreads;
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > kMaxBlocks ? kMaxBlocks : blocks));
+}
+
 // Operands of an elementwise kernel over an output of `numel` elements. When `linear`, the
 // output is contiguous and each input is contiguous in the output's order or a single value
 // (bit k of single_mask); otherwise input k's element (i_0..i_{ndim-1}) is at
@@ -35,59 +44,63 @@ struct ElementwiseArgs {
   cudaStream_t stream = nullptr;
 };
 
-enum class UnaryOp : uint8_t {
-  Neg,
-  Abs,
-  Sign,
-  Square,
-  Relu,
-  Floor,
-  Ceil,
-  Round,
-  Exp,
-  Expm1,
-  Log,
-  Log1p,
-  Sqrt,
-  Rsqrt,
-  Reciprocal,
-  Sin,
-  Cos,
-  Tan,
-  Tanh,
-  Sigmoid,
-  Erf,
-  LeakyRelu,
-  Elu,
-  Gelu,
-  GeluTanh,
-  Silu,
-  Softplus,
-  IsNan,
-  IsFinite,
-  LogicalNot,
-};
-enum class BinaryOp : uint8_t {
-  Add,
-  Sub,
-  Mul,
-  Div,
-  Pow,
-  Maximum,
-  Minimum,
-  Mod,
-  Atan2,
-  ReluGrad,
-  Eq,
-  Ne,
-  Lt,
-  Le,
-  Gt,
-  Ge,
-  LogicalAnd,
-  LogicalOr,
-  LogicalXor,
-};
+// Every elementwise op code, listed once: each name is also the op's functor in unary_ops.cuh or
+// binary_ops.cuh, which kernels generated at run time (fused programs) call by that name.
+#define TF_CUDA_UNARY_OPS(X) \
+  X(Neg)                     \
+  X(Abs)                     \
+  X(Sign)                    \
+  X(Square)                  \
+  X(Relu)                    \
+  X(Floor)                   \
+  X(Ceil)                    \
+  X(Round)                   \
+  X(Exp)                     \
+  X(Expm1)                   \
+  X(Log)                     \
+  X(Log1p)                   \
+  X(Sqrt)                    \
+  X(Rsqrt)                   \
+  X(Reciprocal)              \
+  X(Sin)                     \
+  X(Cos)                     \
+  X(Tan)                     \
+  X(Tanh)                    \
+  X(Sigmoid)                 \
+  X(Erf)                     \
+  X(LeakyRelu)               \
+  X(Elu)                     \
+  X(Gelu)                    \
+  X(GeluTanh)                \
+  X(Silu)                    \
+  X(Softplus)                \
+  X(IsNan)                   \
+  X(IsFinite)                \
+  X(LogicalNot)
+#define TF_CUDA_BINARY_OPS(X) \
+  X(Add)                      \
+  X(Sub)                      \
+  X(Mul)                      \
+  X(Div)                      \
+  X(Pow)                      \
+  X(Maximum)                  \
+  X(Minimum)                  \
+  X(Mod)                      \
+  X(Atan2)                    \
+  X(ReluGrad)                 \
+  X(Eq)                       \
+  X(Ne)                       \
+  X(Lt)                       \
+  X(Le)                       \
+  X(Gt)                       \
+  X(Ge)                       \
+  X(LogicalAnd)               \
+  X(LogicalOr)                \
+  X(LogicalXor)
+#define TF_CUDA_ENUMERATOR_(name) name,
+enum class UnaryOp : uint8_t { TF_CUDA_UNARY_OPS(TF_CUDA_ENUMERATOR_) };
+enum class BinaryOp : uint8_t { TF_CUDA_BINARY_OPS(TF_CUDA_ENUMERATOR_) };
+#undef TF_CUDA_ENUMERATOR_
 
 // `type` is the dtype the inputs hold and the op computes in (16-bit floats compute in f32
 // registers); the output holds `type` or bool, as the op defines.

@@ -1,10 +1,11 @@
 #pragma once
 // The one-input elementwise ops as device functors over the compute type C (shared by the
-// elementwise kernels and the fused-program interpreter). Integer ops wrap around like the CPU
-// kernels (arithmetic through the unsigned type).
+// elementwise kernels and the kernels generated for fused programs, which NVRTC compiles: see
+// numerics.cuh). Integer ops wrap around like the CPU kernels (arithmetic through the unsigned
+// type).
 #include <cmath>
 
-#include "src/backends/cuda/kernels/device_types.cuh"
+#include "src/backends/cuda/kernels/numerics.cuh"
 
 namespace tenflowers::cuda::unary_ops {
 
