@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "tests/support/reference.hpp"
 
@@ -122,6 +126,90 @@ TEST(HigherOrder, HessianVectorProductsAgreeBothWays) {
   }
   EXPECT_CLOSE_TO_REF(tf::hvp(f, x, v), expected, kSecondDifference);
   EXPECT_CLOSE_TO_REF(tf::hvp_forward_over_reverse(f, x, v), expected, kSecondDifference);
+}
+
+// The gradient of the softmax family's gradient (reverse over reverse through the gradient
+// ops' own rules), weighted by v: against central differences of the first gradient, against
+// the same derivative of the composite formula the gradient ops replace, and against both
+// Hessian-vector products (forward over reverse runs the gradient ops' JVP rules).
+TEST(HigherOrder, SecondDerivativesOfTheSoftmaxFamily) {
+  Rng rng = Rng::for_test();
+  const tf::testing::Tolerance kFirstDifference{1e-7, 1e-8};
+  const tf::testing::Tolerance kSameMath{1e-12, 1e-13};
+  for (bool log : {false, true}) {
+    for (int64_t axis : {0, 1, -1}) {
+      SCOPED_TRACE(std::string(log ? "log_softmax" : "softmax") + " axis " + std::to_string(axis));
+      const Tensor c = tf::testing::random_tensor(rng, {3, 4}, DType::F64, -1, 1);
+      const Tensor v = tf::testing::random_tensor(rng, {3, 4}, DType::F64, -1, 1);
+      auto forward = [&](const Tensor& x) {
+        return log ? tf::log_softmax(x, axis) : tf::softmax(x, axis);
+      };
+      // d<c, f(x)>/dx through the op's gradient rule (the gradient ops).
+      auto first = [&](const Tensor& x) {
+        GradientTape tape;
+        tape.watch(x);
+        return tape.gradient({forward(x)}, {x}, {c})[0];
+      };
+      // The same gradient written as the rules did before the gradient ops.
+      auto composite = [&](const Tensor& x) {
+        const Tensor y = forward(x);
+        if (log) return c - tf::exp(y) * tf::sum(c, {axis}, true);
+        return y * (c - tf::sum(c * y, {axis}, true));
+      };
+      auto second = [&](const std::function<Tensor(const Tensor&)>& gradient, const Tensor& x) {
+        GradientTape outer;
+        outer.watch(x);
+        return outer.gradient({gradient(x)}, {x}, {v})[0];
+      };
+      const Tensor x = tf::testing::random_tensor(rng, {3, 4}, DType::F64, -2, 2);
+      const Tensor actual = second(first, x);
+
+      const Ref base = tf::testing::to_ref(x);
+      const double h = 1e-5;
+      Ref expected({3, 4});
+      for (size_t j = 0; j < base.data.size(); ++j) {
+        double sides[2];
+        for (int k = 0; k < 2; ++k) {
+          Ref moved = base;
+          moved.data[j] += k == 0 ? h : -h;
+          sides[k] = tf::sum(first(tf::testing::from_ref(moved, DType::F64)) * v).item<double>();
+        }
+        expected.data[j] = (sides[0] - sides[1]) / (2 * h);
+      }
+      EXPECT_CLOSE_TO_REF(actual, expected, kFirstDifference);
+      EXPECT_CLOSE_TO_REF(actual, tf::testing::to_ref(second(composite, x)), kSameMath);
+      // sum(c * f(x)) has Hessian H, and the weighted second derivative above is H v.
+      auto loss = [&](const Tensor& t) { return tf::sum(c * forward(t)); };
+      EXPECT_CLOSE_TO_REF(tf::hvp(loss, x, v), tf::testing::to_ref(actual), kSameMath);
+      EXPECT_CLOSE_TO_REF(tf::hvp_forward_over_reverse(loss, x, v), tf::testing::to_ref(actual),
+                          kSameMath);
+    }
+  }
+}
+
+// softmax's and log_softmax's backward passes run one gradient op each, not the four
+// elementwise and reduction ops of the formula.
+TEST(HigherOrder, SoftmaxBackwardIsOneOp) {
+  struct Names : tf::DispatchHook {
+    std::vector<std::string> ops;
+    void on_op(const tf::OpDef& op, std::span<const Tensor>, const tf::Attrs&,
+               std::span<const Tensor>) override {
+      ops.push_back(op.name);
+    }
+  };
+  Rng rng = Rng::for_test();
+  for (bool log : {false, true}) {
+    const Tensor x = tf::testing::random_tensor(rng, {4, 6}, DType::F32, -1, 1);
+    const Tensor dy = tf::testing::random_tensor(rng, {4, 6}, DType::F32, -1, 1);
+    GradientTape tape;
+    tape.watch(x);
+    const Tensor y = log ? tf::log_softmax(x, 0) : tf::softmax(x, 0);
+    Names names;
+    tf::add_global_hook(&names);
+    tape.gradient({y}, {x}, {dy});
+    tf::remove_global_hook(&names);
+    EXPECT_EQ(names.ops, std::vector<std::string>{log ? "log_softmax_grad" : "softmax_grad"});
+  }
 }
 
 TEST(ForwardMode, JvpAgreesWithReverseModeOnRandomFunctions) {

@@ -1,5 +1,5 @@
 // Gradient samples for matmul (every NumPy operand-rank case, broadcast batches) and the
-// softmax family (several axes, negative ones included).
+// softmax family with its gradient ops (several axes, negative ones included).
 #include "tests/support/gradcheck.hpp"
 
 namespace tenflowers::testing {
@@ -24,19 +24,20 @@ SampleFn matmul_samples(std::vector<std::pair<std::vector<int64_t>, std::vector<
   };
 }
 
-// Inputs of several ranks, softmax taken over each axis once (positive or negative index).
-SampleFn softmax_samples() {
-  return [](Rng& rng) {
+// `arity` inputs of one shape (the gradient ops take y and dy), over several ranks, the op
+// taken along each axis once (positive or negative index).
+SampleFn softmax_samples(int arity) {
+  return [arity](Rng& rng) {
     std::vector<OpSample> samples;
-    samples.push_back(OpSample{{input(rng, {})}, Attrs{{"axis", int64_t{-1}}}});
-    samples.push_back(OpSample{{input(rng, {5})}, Attrs{{"axis", int64_t{0}}}});
-    for (int64_t axis = -2; axis < 2; ++axis) {
-      samples.push_back(OpSample{{input(rng, {3, 4})}, Attrs{{"axis", axis}}});
-    }
-    for (int64_t axis = 0; axis < 3; ++axis) {
-      const int64_t signed_axis = rng.integer(0, 1) ? axis : axis - 3;
-      samples.push_back(OpSample{{input(rng, {2, 3, 4})}, Attrs{{"axis", signed_axis}}});
-    }
+    auto add = [&](const std::vector<int64_t>& shape, int64_t axis) {
+      std::vector<Tensor> inputs;
+      for (int k = 0; k < arity; ++k) inputs.push_back(input(rng, shape));
+      samples.push_back(OpSample{inputs, Attrs{{"axis", axis}}});
+    };
+    add({}, -1);
+    add({5}, 0);
+    for (int64_t axis = -2; axis < 2; ++axis) add({3, 4}, axis);
+    for (int64_t axis = 0; axis < 3; ++axis) add({2, 3, 4}, rng.integer(0, 1) ? axis : axis - 3);
     return samples;
   };
 }
@@ -54,8 +55,10 @@ void register_linalg_grad_samples(SampleRegistry& r) {
                       {{3}, {2, 3, 2}},           // vector @ batched
                       {{2, 2, 3}, {3}},           // batched @ vector
                   }));
-  r.add("softmax", softmax_samples());
-  r.add("log_softmax", softmax_samples());
+  r.add("softmax", softmax_samples(1));
+  r.add("log_softmax", softmax_samples(1));
+  r.add("softmax_grad", softmax_samples(2));
+  r.add("log_softmax_grad", softmax_samples(2));
 }
 
 }  // namespace tenflowers::testing

@@ -1,8 +1,11 @@
-// Checks for matmul, softmax and log_softmax against float64 loops on reference arrays. Float
-// tolerances are per element, from rounding-error bounds of the computation: a dot product of
-// length K in unit roundoff u is within (K + 2) u sum|a||b| of the exact value.
+// Checks for matmul, softmax, log_softmax and their gradient ops against float64 loops on
+// reference arrays. Float tolerances are per element, from rounding-error bounds of the
+// computation: a dot product of length K in unit roundoff u is within (K + 2) u sum|a||b| of
+// the exact value.
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <string>
 
 #include "tests/support/conformance.hpp"
 
@@ -181,53 +184,113 @@ void check_matmul(Rng& rng, Device device) {
   }
 }
 
-// ---- softmax / log_softmax -----------------------------------------------------------------
+// ---- softmax family ------------------------------------------------------------------------
+
+// Calls f(flat row-major indices of a lane's elements, in order along `axis`) for every lane of
+// `shape`; a 0-d shape is one lane of one element.
+void for_each_lane(std::vector<int64_t> shape, int64_t axis,
+                   const std::function<void(const std::vector<size_t>&)>& f) {
+  if (shape.empty()) shape = {1};
+  const auto a = static_cast<size_t>(axis < 0 ? axis + static_cast<int64_t>(shape.size()) : axis);
+  std::vector<int64_t> lane_shape = shape;
+  lane_shape[a] = 1;
+  std::vector<size_t> flat(static_cast<size_t>(shape[a]));
+  for_each_index(lane_shape, [&](const std::vector<int64_t>& lane) {
+    std::vector<int64_t> index = lane;
+    for (index[a] = 0; index[a] < shape[a]; ++index[a]) {
+      int64_t i = 0;
+      for (size_t d = 0; d < shape.size(); ++d) i = i * shape[d] + index[d];
+      flat[static_cast<size_t>(index[a])] = static_cast<size_t>(i);
+    }
+    f(flat);
+  });
+}
 
 // Softmax in float64 along `axis`, with per-element error bounds for a result computed in
 // roundoff u: x - max is rounded (relative u |x - max| after exp), the sum of L terms carries
 // L u, exp, log, divide and the final rounding a few u more.
 void reference_softmax(const Ref& x, int64_t axis, bool log, DType in_dtype, DType out_dtype,
                        Ref& out, std::vector<double>& bound) {
-  std::vector<int64_t> shape = x.shape.empty() ? std::vector<int64_t>{1} : x.shape;
-  const Ref xs(shape, x.data);
-  const auto a = static_cast<size_t>(axis < 0 ? axis + static_cast<int64_t>(shape.size()) : axis);
-  const int64_t length = shape[a];
   const double u = compute_roundoff(in_dtype == DType::F64 ? DType::F64 : DType::F32);
   const double uo = output_roundoff(out_dtype);
-  Ref result(shape);
-  std::vector<double> bounds(result.data.size());
-  std::vector<int64_t> lane_shape = shape;
-  lane_shape[a] = 1;
-  for_each_index(lane_shape, [&](const std::vector<int64_t>& lane) {
-    std::vector<int64_t> index = lane;
+  out = Ref(x.shape);
+  bound.assign(x.data.size(), 0.0);
+  for_each_lane(x.shape, axis, [&](const std::vector<size_t>& lane) {
     double top = -std::numeric_limits<double>::infinity();
-    for (index[a] = 0; index[a] < length; ++index[a]) top = std::max(top, xs.at(index));
+    for (size_t i : lane) top = std::max(top, x.data[i]);
     double sum = 0;
-    for (index[a] = 0; index[a] < length; ++index[a]) sum += std::exp(xs.at(index) - top);
+    for (size_t i : lane) sum += std::exp(x.data[i] - top);
     const double log_sum = std::log(sum);
-    const auto terms = static_cast<double>(length) + 4;
-    for (index[a] = 0; index[a] < length; ++index[a]) {
-      const double shifted = xs.at(index) - top;
-      const int64_t flat = [&] {
-        int64_t f = 0;
-        for (size_t d = 0; d < shape.size(); ++d) f = f * shape[d] + index[d];
-        return f;
-      }();
-      double& y = result.data[static_cast<size_t>(flat)];
-      double& e = bounds[static_cast<size_t>(flat)];
+    const auto terms = static_cast<double>(lane.size()) + 4;
+    for (size_t i : lane) {
+      const double shifted = x.data[i] - top;
+      double& y = out.data[i];
       if (log) {
         y = shifted - log_sum;
-        e = 2 * (std::abs(shifted) + std::abs(log_sum) + terms) * u + uo * std::abs(y);
+        bound[i] = 2 * (std::abs(shifted) + std::abs(log_sum) + terms) * u + uo * std::abs(y);
       } else {
         y = std::exp(shifted) / sum;
         // Exponentials below the compute type's normal range lose up to two half-spacings.
         const double underflow = 2 * tiny_error(in_dtype == DType::F64 ? DType::F64 : DType::F32);
-        e = 2 * (std::abs(shifted) + terms) * u * y + uo * y + tiny_error(out_dtype) + underflow;
+        bound[i] =
+            2 * (std::abs(shifted) + terms) * u * y + uo * y + tiny_error(out_dtype) + underflow;
       }
     }
   });
-  out = Ref(x.shape, result.data);
-  bound = std::move(bounds);
+}
+
+// softmax_grad(y, dy) = y (dy - S), S = sum(dy y), or log_softmax_grad(y, dy) = dy - e S with
+// e = exp(y), S = sum(dy), in float64 with per-element error bounds for a result computed in
+// roundoff u: the lane's sum of L terms is within (L + 2) u sum|term| of S, the exponential
+// within a few u, the subtraction and product add a rounding each, then the output rounds.
+void reference_softmax_grad(const Ref& y, const Ref& dy, int64_t axis, bool log, DType dtype,
+                            Ref& out, std::vector<double>& bound) {
+  const double u = compute_roundoff(dtype);
+  const double uo = output_roundoff(dtype);
+  out = Ref(y.shape);
+  bound.assign(y.data.size(), 0.0);
+  for_each_lane(y.shape, axis, [&](const std::vector<size_t>& lane) {
+    double sum = 0, magnitude = 0;
+    for (size_t i : lane) {
+      const double term = log ? dy.data[i] : dy.data[i] * y.data[i];
+      sum += term;
+      magnitude += std::abs(term);
+    }
+    const double sum_error = (static_cast<double>(lane.size()) + 2) * u * magnitude;
+    for (size_t i : lane) {
+      double& dx = out.data[i];
+      if (log) {
+        const double e = std::exp(y.data[i]);
+        dx = dy.data[i] - e * sum;
+        bound[i] = e * (sum_error + 6 * u * std::abs(sum)) + 2 * u * std::abs(dy.data[i]);
+      } else {
+        dx = y.data[i] * (dy.data[i] - sum);
+        bound[i] =
+            std::abs(y.data[i]) * (sum_error + 2 * u * (std::abs(dy.data[i]) + std::abs(sum)));
+      }
+      bound[i] += uo * std::abs(dx) + tiny_error(dtype);
+    }
+  });
+}
+
+// A random shape of rank 0 to 4, long rows (the GPU's register rows up to 1024 elements and
+// its lane kernel past them), many short rows, and columns wider than the CPU's column block.
+std::vector<std::vector<int64_t>> softmax_shapes(Rng& rng) {
+  std::vector<int64_t> shape(static_cast<size_t>(rng.integer(0, 4)));
+  for (auto& e : shape) e = rng.integer(1, 7);
+  return {shape,
+          {rng.integer(1, 3), rng.integer(500, 1100)},
+          {rng.integer(30, 70), rng.integer(1, 40)},
+          {2, rng.integer(2, 9), rng.integer(65, 140)}};
+}
+
+int64_t random_axis(Rng& rng, const std::vector<int64_t>& shape) {
+  const auto r = static_cast<int64_t>(shape.size());
+  return r == 0 ? rng.integer(-1, 0) : rng.integer(-r, r - 1);
+}
+
+std::string axis_text(int64_t axis) {
+  return " axis " + std::to_string(axis);
 }
 
 void check_softmax_family(Rng& rng, Device device, bool log) {
@@ -245,16 +308,8 @@ void check_softmax_family(Rng& rng, Device device, bool log) {
         if (dtype == DType::U8 && range.lo < 0) continue;
         const double lo = dtype == DType::U8 ? 0 : range.lo;
         const double hi = dtype == DType::U8 ? 255 : range.hi;
-        std::vector<std::vector<int64_t>> shapes;
-        const int64_t rank = rng.integer(0, 4);
-        std::vector<int64_t> shape(static_cast<size_t>(rank));
-        for (auto& e : shape) e = rng.integer(1, 7);
-        shapes.push_back(shape);
-        shapes.push_back({rng.integer(1, 3), rng.integer(500, 1100)});   // long rows
-        shapes.push_back({2, rng.integer(2, 9), rng.integer(65, 140)});  // column blocks
-        for (const auto& s : shapes) {
-          const int64_t r = static_cast<int64_t>(s.size());
-          const int64_t axis = r == 0 ? rng.integer(-1, 0) : rng.integer(-r, r - 1);
+        for (const auto& s : softmax_shapes(rng)) {
+          const int64_t axis = random_axis(rng, s);
           Tensor x = random_tensor(rng, s, dtype, lo, hi, layout).to(device);
           Tensor y = log ? log_softmax(x, axis) : softmax(x, axis);
           const DType out_dtype = is_floating(dtype) ? dtype : DType::F32;
@@ -262,10 +317,36 @@ void check_softmax_family(Rng& rng, Device device, bool log) {
           Ref expected;
           std::vector<double> bound;
           reference_softmax(to_ref(x), axis, log, dtype, out_dtype, expected, bound);
-          expect_within(y, expected, bound,
-                        std::string(log ? "log_softmax " : "softmax ") + describe(x) + " axis " +
-                            std::to_string(axis));
+          expect_within(
+              y, expected, bound,
+              std::string(log ? "log_softmax " : "softmax ") + describe(x) + axis_text(axis));
         }
+      }
+    }
+  }
+}
+
+// y is probability-like for softmax_grad and log-probability-like for log_softmax_grad; each
+// input takes its own layout.
+void check_softmax_grad(Rng& rng, Device device, bool log) {
+  const OpDef& op = registry().get(log ? "log_softmax_grad" : "softmax_grad");
+  const DType dtypes[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
+  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
+  for (DType dtype : dtypes) {
+    for (Layout layout : layouts) {
+      for (const auto& s : softmax_shapes(rng)) {
+        const int64_t axis = random_axis(rng, s);
+        const Tensor y =
+            random_tensor(rng, s, dtype, log ? -6.0 : 0.0, log ? 0.0 : 1.0, layout).to(device);
+        const Tensor dy =
+            random_tensor(rng, s, dtype, -1.0, 1.0, layouts[rng.integer(0, 2)]).to(device);
+        const Tensor dx = dispatch1(op, {y, dy}, Attrs{{"axis", axis}});
+        EXPECT_EQ(dx.dtype(), dtype);
+        Ref expected;
+        std::vector<double> bound;
+        reference_softmax_grad(to_ref(y), to_ref(dy), axis, log, dtype, expected, bound);
+        expect_within(dx, expected, bound,
+                      op.name + " " + describe(y) + ", " + describe(dy) + axis_text(axis));
       }
     }
   }
@@ -277,6 +358,9 @@ void register_linalg_checks(CheckRegistry& r) {
   r.add({"matmul"}, check_matmul);
   r.add({"softmax"}, [](Rng& rng, Device device) { check_softmax_family(rng, device, false); });
   r.add({"log_softmax"}, [](Rng& rng, Device device) { check_softmax_family(rng, device, true); });
+  r.add({"softmax_grad"}, [](Rng& rng, Device device) { check_softmax_grad(rng, device, false); });
+  r.add({"log_softmax_grad"},
+        [](Rng& rng, Device device) { check_softmax_grad(rng, device, true); });
 }
 
 }  // namespace tenflowers::testing

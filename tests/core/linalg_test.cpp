@@ -183,3 +183,42 @@ TEST(Softmax, ErrorsAndEmptyInputs) {
   EXPECT_EQ(tf::softmax(empty, 1).shape(), tf::Dims({0, 4}));
   EXPECT_EQ(tf::log_softmax(ones_of({3, 0}), 1).shape(), tf::Dims({3, 0}));
 }
+
+// softmax_grad(y, dy) = y (dy - sum(dy y)) and log_softmax_grad(y, dy) = dy - exp(y) sum(dy).
+TEST(Softmax, GradientOpsSmallCasesAndErrors) {
+  const tf::OpDef& grad = tf::registry().get("softmax_grad");
+  const tf::OpDef& log_grad = tf::registry().get("log_softmax_grad");
+  const tf::Attrs last{{"axis", int64_t{-1}}};
+  Tensor y = Tensor::from_vec({0.25, 0.75}, {2});
+  Tensor dy = Tensor::from_vec({1.0, 0.0}, {2});
+  // sum(dy y) = 0.25: [0.25 * 0.75, 0.75 * -0.25].
+  const std::vector<double> dx = tf::dispatch1(grad, {y, dy}, last).to_vector<double>();
+  EXPECT_DOUBLE_EQ(dx[0], 0.1875);
+  EXPECT_DOUBLE_EQ(dx[1], -0.1875);
+  // sum(dy) = 1: dy - exp(log y) = [1 - 0.25, -0.75].
+  const std::vector<double> ldx = tf::dispatch1(log_grad, {y.log(), dy}, last).to_vector<double>();
+  EXPECT_NEAR(ldx[0], 0.75, 1e-15);
+  EXPECT_NEAR(ldx[1], -0.75, 1e-15);
+  // A 0-d input is one lane of one element: y (dy - dy y).
+  EXPECT_DOUBLE_EQ(
+      tf::dispatch1(grad, {Tensor::scalar(0.5, DType::F64), Tensor::scalar(2.0, DType::F64)}, last)
+          .item<double>(),
+      0.5);
+  EXPECT_EQ(tf::dispatch1(grad, {ones_of({0, 4}), ones_of({0, 4})}, last).shape(),
+            tf::Dims({0, 4}));
+
+  Tensor f32 = ones_of({2, 3});
+  EXPECT_THROW(tf::dispatch1(grad, {f32, ones_of({2, 3}, DType::F64)}, last), tf::DTypeError);
+  EXPECT_THROW(
+      tf::dispatch1(grad, {ones_of({2, 3}, DType::I32), ones_of({2, 3}, DType::I32)}, last),
+      tf::DTypeError);
+  EXPECT_THROW(tf::dispatch1(log_grad, {f32, ones_of({3, 2})}, last), tf::ShapeError);
+  EXPECT_THROW(tf::dispatch1(grad, {f32, f32}, tf::Attrs{{"axis", int64_t{2}}}), tf::IndexError);
+  try {
+    tf::dispatch1(grad, {f32, ones_of({2, 1})}, last);
+    FAIL() << "expected a ShapeError";
+  } catch (const tf::ShapeError& e) {
+    EXPECT_TRUE(contains(e.what(), "softmax_grad: the output gradient has shape [2, 1]"))
+        << e.what();
+  }
+}

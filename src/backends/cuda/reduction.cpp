@@ -1,7 +1,7 @@
-// Host side of the CUDA reductions, softmax and scans. Inputs are cast on the GPU to the dtype
-// the CPU kernels compute in wherever the kernels take fewer dtypes than the ops (integer and
-// bool inputs: sums, products and scans in i64, floating results in f64 and softmax in f32;
-// all/any read bool), then laid out as a contiguous [outer, length, inner]
+// Host side of the CUDA reductions, softmax, its gradient ops and scans. Inputs are cast on the
+// GPU to the dtype the CPU kernels compute in wherever the kernels take fewer dtypes than the
+// ops (integer and bool inputs: sums, products and scans in i64, floating results in f64 and
+// softmax in f32; all/any read bool), then laid out as a contiguous [outer, length, inner]
 // (kernels/reduction_launch.hpp), copying only when the layout needs it.
 #include <cmath>
 #include <string>
@@ -154,6 +154,18 @@ void softmax_kernel(KernelContext& ctx, bool log) {
                 type);
 }
 
+void softmax_grad_kernel(KernelContext& ctx, bool log) {
+  const Tensor& dx = ctx.outputs[0];
+  if (dx.numel() == 0) return;
+  const int64_t axis = ctx.attrs.get_int("axis");
+  const Laid y = lay_out_along(ctx.inputs[0], axis);
+  const Laid dy = lay_out_along(ctx.inputs[1], axis);
+  finish_launch(ctx,
+                launch_softmax_grad(log, dx.dtype(), y.view, y.x.data_ptr(), dy.x.data_ptr(),
+                                    dx.data_ptr(), use_device(ctx.device.index)),
+                dx.dtype());
+}
+
 void scan_kernel(KernelContext& ctx, bool product) {
   const Tensor& out = ctx.outputs[0];
   if (out.numel() == 0) return;
@@ -198,6 +210,12 @@ void register_cuda_reduction_kernels(OpRegistry& r) {
       "softmax", cuda, [](KernelContext& ctx) { softmax_kernel(ctx, false); }, kAllDTypes);
   r.add_kernel(
       "log_softmax", cuda, [](KernelContext& ctx) { softmax_kernel(ctx, true); }, kAllDTypes);
+  r.add_kernel(
+      "softmax_grad", cuda, [](KernelContext& ctx) { softmax_grad_kernel(ctx, false); },
+      kFloatDTypes);
+  r.add_kernel(
+      "log_softmax_grad", cuda, [](KernelContext& ctx) { softmax_grad_kernel(ctx, true); },
+      kFloatDTypes);
   r.add_kernel(
       "cumsum", cuda, [](KernelContext& ctx) { scan_kernel(ctx, false); }, kAllDTypes);
   r.add_kernel(

@@ -1,6 +1,8 @@
-// matmul (NumPy semantics) and the softmax family.
+// matmul (NumPy semantics) and the softmax family, with its one-pass gradient ops.
 #include <algorithm>
 
+#include "src/core/api/op_call.hpp"
+#include "src/core/ops/derivatives.hpp"
 #include "src/core/ops/register.hpp"
 #include "tenflowers/core/error.hpp"
 #include "tenflowers/core/ops.hpp"
@@ -91,10 +93,7 @@ std::vector<Tensor> matmul_jvp(const JvpContext& c) {
   const Tensor& db = c.input_tangents[1];
   Tensor dy;
   if (da.defined()) dy = matmul(da, c.inputs[1]);
-  if (db.defined()) {
-    Tensor term = matmul(c.inputs[0], db);
-    dy = dy.defined() ? dy + term : term;
-  }
+  if (db.defined()) dy = add_defined(dy, matmul(c.inputs[0], db));
   return {dy};
 }
 
@@ -104,36 +103,108 @@ Tensor sum_along(const Tensor& t, const Attrs& attrs) {
   return sum(t, {attrs.get_int("axis")}, /*keepdims=*/true);
 }
 
+// softmax_grad(y, dy) = y * (dy - sum(dy * y)) and log_softmax_grad(y, dy) = dy - exp(y) * sum(dy),
+// summed along `axis`: the gradients of softmax and log_softmax from their output y, one pass
+// over each lane instead of four elementwise and reduction kernels. The op treats y as a free
+// input (it does not assume a lane of softmax sums to 1), so its own rules hold for any y.
+void infer_softmax_grad(InferContext& ctx) {
+  const Tensor& y = ctx.inputs[0];
+  const Tensor& dy = ctx.inputs[1];
+  const std::string& op = ctx.op.name;
+  normalize_axis(ctx.attrs.get_int("axis"), std::max<int64_t>(y.rank(), 1));
+  TF_CHECK(is_floating(y.dtype()), DTypeError, op, ": y must be floating, got ",
+           dtype_name(y.dtype()));
+  TF_CHECK(dy.dtype() == y.dtype(), DTypeError, op, ": the output gradient has dtype ",
+           dtype_name(dy.dtype()), " but y has ", dtype_name(y.dtype()));
+  TF_CHECK(dy.shape() == y.shape(), ShapeError, op, ": the output gradient has shape ", dy.shape(),
+           " but y has ", y.shape());
+  ctx.add_output(y.dtype(), y.shape());
+}
+
+Tensor softmax_grad_of(const Tensor& y, const Tensor& dy, const Attrs& attrs) {
+  return dispatch1(TF_OP("softmax_grad"), {y, dy}, attrs);
+}
+
+Tensor log_softmax_grad_of(const Tensor& y, const Tensor& dy, const Attrs& attrs) {
+  return dispatch1(TF_OP("log_softmax_grad"), {y, dy}, attrs);
+}
+
 // y = softmax(x): dx = y * (dy - sum(dy * y)), reusing the forward output.
-std::vector<Tensor> softmax_grad(const GradContext& c) {
+std::vector<Tensor> softmax_vjp(const GradContext& c) {
   const Tensor& dy = c.output_grads[0];
   if (!dy.defined() || !c.needs_input_grad[0] || !is_floating(c.inputs[0].dtype())) {
     return {Tensor()};
   }
-  const Tensor& y = c.outputs[0];
-  return {y * (dy - sum_along(dy * y, c.attrs))};
+  return {softmax_grad_of(c.outputs[0], dy, c.attrs)};
 }
 
+// The Jacobian of softmax is symmetric, so its JVP is its VJP: y * (t - sum(t * y)).
 std::vector<Tensor> softmax_jvp(const JvpContext& c) {
   const Tensor& t = c.input_tangents[0];
   if (!t.defined()) return {Tensor()};
-  const Tensor& y = c.outputs[0];
-  return {y * (t - sum_along(t * y, c.attrs))};
+  return {softmax_grad_of(c.outputs[0], t, c.attrs)};
 }
 
 // y = log_softmax(x), softmax(x) = exp(y): dx = dy - exp(y) * sum(dy).
-std::vector<Tensor> log_softmax_grad(const GradContext& c) {
+std::vector<Tensor> log_softmax_vjp(const GradContext& c) {
   const Tensor& dy = c.output_grads[0];
   if (!dy.defined() || !c.needs_input_grad[0] || !is_floating(c.inputs[0].dtype())) {
     return {Tensor()};
   }
-  return {dy - exp(c.outputs[0]) * sum_along(dy, c.attrs)};
+  return {log_softmax_grad_of(c.outputs[0], dy, c.attrs)};
 }
 
 std::vector<Tensor> log_softmax_jvp(const JvpContext& c) {
   const Tensor& t = c.input_tangents[0];
   if (!t.defined()) return {Tensor()};
   return {t - sum_along(t * exp(c.outputs[0]), c.attrs)};
+}
+
+// dx = y * dy - y * s with s = sum(dy * y) is linear in dy with a symmetric map, so the
+// gradient for dy is softmax_grad(y, u); for y it is u * (dy - s) - dy * sum(u * y).
+std::vector<Tensor> softmax_grad_vjp(const GradContext& c) {
+  std::vector<Tensor> grads(2);
+  const Tensor& u = c.output_grads[0];
+  if (!u.defined()) return grads;
+  const Tensor &y = c.inputs[0], &dy = c.inputs[1];
+  if (c.needs_input_grad[0]) {
+    grads[0] = u * (dy - sum_along(dy * y, c.attrs)) - dy * sum_along(u * y, c.attrs);
+  }
+  if (c.needs_input_grad[1]) grads[1] = softmax_grad_of(y, u, c.attrs);
+  return grads;
+}
+
+std::vector<Tensor> softmax_grad_jvp(const JvpContext& c) {
+  const Tensor &y = c.inputs[0], &dy = c.inputs[1];
+  const Tensor &ty = c.input_tangents[0], &tdy = c.input_tangents[1];
+  Tensor out;
+  if (tdy.defined()) out = softmax_grad_of(y, tdy, c.attrs);
+  if (ty.defined()) {
+    out =
+        add_defined(out, ty * (dy - sum_along(dy * y, c.attrs)) - y * sum_along(dy * ty, c.attrs));
+  }
+  return {out};
+}
+
+// dx = dy - e * S with e = exp(y) and S = sum(dy): for dy the adjoint u - sum(u * e), for y
+// -u * e * S.
+std::vector<Tensor> log_softmax_grad_vjp(const GradContext& c) {
+  std::vector<Tensor> grads(2);
+  const Tensor& u = c.output_grads[0];
+  if (!u.defined()) return grads;
+  const Tensor e = exp(c.inputs[0]);
+  if (c.needs_input_grad[0]) grads[0] = neg(u * e * sum_along(c.inputs[1], c.attrs));
+  if (c.needs_input_grad[1]) grads[1] = u - sum_along(u * e, c.attrs);
+  return grads;
+}
+
+std::vector<Tensor> log_softmax_grad_jvp(const JvpContext& c) {
+  const Tensor &y = c.inputs[0], &dy = c.inputs[1];
+  const Tensor &ty = c.input_tangents[0], &tdy = c.input_tangents[1];
+  Tensor out;
+  if (tdy.defined()) out = log_softmax_grad_of(y, tdy, c.attrs);
+  if (ty.defined()) out = add_defined(out, neg(exp(y) * ty * sum_along(dy, c.attrs)));
+  return {out};
 }
 
 }  // namespace
@@ -143,15 +214,27 @@ void register_linalg_ops(OpRegistry& r) {
   r.def("softmax")
       .inputs(1)
       .infer(infer_softmax)
-      .grad(softmax_grad)
+      .grad(softmax_vjp)
       .jvp(softmax_jvp)
       .onnx("Softmax");
   r.def("log_softmax")
       .inputs(1)
       .infer(infer_softmax)
-      .grad(log_softmax_grad)
+      .grad(log_softmax_vjp)
       .jvp(log_softmax_jvp)
       .onnx("LogSoftmax");
+  // Backward ops, like relu_grad and max_pool2d_grad, have no ONNX mapping: an exported graph
+  // holds the forward ops and ONNX runtimes differentiate those themselves.
+  r.def("softmax_grad")
+      .inputs(2)
+      .infer(infer_softmax_grad)
+      .grad(softmax_grad_vjp)
+      .jvp(softmax_grad_jvp);
+  r.def("log_softmax_grad")
+      .inputs(2)
+      .infer(infer_softmax_grad)
+      .grad(log_softmax_grad_vjp)
+      .jvp(log_softmax_grad_jvp);
 }
 
 }  // namespace tenflowers

@@ -1,6 +1,6 @@
-// The CUDA reductions, softmax and scans against the CPU kernels on what the conformance checks'
-// small random shapes do not reach: lanes long enough to be split across blocks, empty slices,
-// NaN and tie rules, and integer wraparound. Skipped without a CUDA device.
+// The CUDA reductions, softmax (and its gradient ops) and scans against the CPU kernels on what the
+// conformance checks' small random shapes do not reach: lanes long enough to be split across
+// blocks, empty slices, NaN and tie rules, and integer wraparound. Skipped without a CUDA device.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -22,16 +22,25 @@ class CudaReduction : public ::testing::Test {
   }
   const Device gpu = Device::cuda(0);
 
-  // f(x) on the GPU matches f(x) on the CPU in dtype, shape and values.
-  void expect_matches_cpu(const Tensor& x, const std::function<Tensor(const Tensor&)>& f,
-                          Tolerance tol, const std::string& what) {
-    SCOPED_TRACE(what + " of " + std::string(dtype_name(x.dtype())) + " " +
-                 format_dims(x.shape().vec()));
-    const Tensor expected = f(x);
-    const Tensor actual = f(to_device_keeping_layout(x, gpu));
+  // f(inputs) on the GPU (inputs keeping their layouts) matches f(inputs) on the CPU in dtype,
+  // shape and values.
+  void expect_matches_cpu(const std::vector<Tensor>& inputs,
+                          const std::function<Tensor(const std::vector<Tensor>&)>& f, Tolerance tol,
+                          const std::string& what) {
+    SCOPED_TRACE(what + " of " + std::string(dtype_name(inputs[0].dtype())) + " " +
+                 format_dims(inputs[0].shape().vec()));
+    std::vector<Tensor> on_gpu;
+    for (const Tensor& t : inputs) on_gpu.push_back(to_device_keeping_layout(t, gpu));
+    const Tensor expected = f(inputs);
+    const Tensor actual = f(on_gpu);
     EXPECT_EQ(actual.device(), gpu);
     EXPECT_EQ(actual.dtype(), expected.dtype());
     EXPECT_CLOSE_TO_REF(actual, to_ref(expected), tol);
+  }
+  void expect_matches_cpu(const Tensor& x, const std::function<Tensor(const Tensor&)>& f,
+                          Tolerance tol, const std::string& what) {
+    expect_matches_cpu(
+        {x}, [&](const std::vector<Tensor>& in) { return f(in[0]); }, tol, what);
   }
 };
 
@@ -98,6 +107,60 @@ TEST_F(CudaReduction, LongLanesSplitAcrossBlocksMatchTheCpu) {
         return sum(t, {0, 2});
       },
       kExact, "sum");
+}
+
+// t's values in a fresh contiguous buffer that starts `offset` elements before them: offset 1
+// misaligns every row for 16-byte vector loads.
+Tensor at_offset(const Tensor& t, int64_t offset) {
+  const Tensor flat = t.reshape({-1});
+  return concat({zeros({offset}, t.dtype()), flat})
+      .narrow(0, offset, flat.size(0))
+      .reshape(t.shape());
+}
+
+// The row kernels hold rows of up to 1024 elements (512 in f64) in registers, with vector
+// loads where every row starts aligned: lengths around their group widths, chunk counts and
+// that limit, odd lengths (scalar loads), misaligned views, and the same data as columns, for
+// softmax, log_softmax and both gradient ops. y is the CPU's softmax of random logits, as in
+// training.
+TEST_F(CudaReduction, SoftmaxRowsAndGradientOpsMatchTheCpu) {
+  Rng rng = Rng::for_test();
+  const OpDef& softmax_grad = registry().get("softmax_grad");
+  const OpDef& log_softmax_grad = registry().get("log_softmax_grad");
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::F64}) {
+    const Tolerance tol = dtype == DType::BF16  ? Tolerance{2e-2, 1e-5}
+                          : dtype == DType::F16 ? Tolerance{2e-3, 1e-6}
+                          : dtype == DType::F64 ? Tolerance{1e-12, 1e-14}
+                                                : Tolerance{1e-5, 1e-6};
+    for (int64_t length :
+         {1, 3, 8, 31, 32, 33, 129, 256, 511, 512, 513, 1000, 1023, 1024, 1025, 4099}) {
+      const Tensor logits = random_tensor(rng, {37, length}, dtype, -8.0, 8.0);
+      const Tensor dy = random_tensor(rng, {37, length}, dtype, -1.0, 1.0);
+      for (int64_t axis : {1, 0}) {
+        const Attrs attrs{{"axis", axis}};
+        const Tensor y = softmax(logits, axis);
+        const Tensor log_y = log_softmax(logits, axis);
+        for (int64_t offset : {0, 1}) {
+          const std::string what = " length " + std::to_string(length) + " axis " +
+                                   std::to_string(axis) + " offset " + std::to_string(offset);
+          expect_matches_cpu(
+              at_offset(logits, offset), [axis](const Tensor& t) { return softmax(t, axis); }, tol,
+              "softmax" + what);
+          expect_matches_cpu(
+              at_offset(logits, offset), [axis](const Tensor& t) { return log_softmax(t, axis); },
+              tol, "log_softmax" + what);
+          expect_matches_cpu(
+              {at_offset(y, offset), at_offset(dy, offset)},
+              [&](const std::vector<Tensor>& in) { return dispatch1(softmax_grad, in, attrs); },
+              tol, "softmax_grad" + what);
+          expect_matches_cpu(
+              {at_offset(log_y, offset), at_offset(dy, offset)},
+              [&](const std::vector<Tensor>& in) { return dispatch1(log_softmax_grad, in, attrs); },
+              tol, "log_softmax_grad" + what);
+        }
+      }
+    }
+  }
 }
 
 TEST_F(CudaReduction, IntegerSumsAndProductsWrapAround) {
@@ -181,6 +244,8 @@ TEST_F(CudaReduction, NanRulesMatchTheCpu) {
           t, [inf](const Tensor& y) { return norm(y, inf); }, kExact, "norm");
       expect_matches_cpu(
           t, [](const Tensor& y) { return softmax(y, 0); }, kClose, "softmax");
+      expect_matches_cpu(
+          t, [](const Tensor& y) { return softmax(y, -1); }, kClose, "softmax of rows");
     }
   }
 }

@@ -56,6 +56,11 @@ const char* launch_reduce(ReduceOp op, DType in, DType out, const ReduceArgs& ar
 const char* launch_softmax(bool log, DType type, AxisView view, const void* in, void* out,
                            cudaStream_t stream);
 
+// softmax_grad (log false) or log_softmax_grad of every lane from y and dy, both laid out as
+// `view`; y, dy and dx have one floating dtype.
+const char* launch_softmax_grad(bool log, DType type, AxisView view, const void* y, const void* dy,
+                                void* dx, cudaStream_t stream);
+
 // Running sums or products along every lane: i64 wraps around; f16/bf16 accumulate in f32, f32
 // and f64 in f64. out has in's dtype.
 const char* launch_scan(bool product, DType type, AxisView view, const void* in, void* out,
