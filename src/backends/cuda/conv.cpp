@@ -127,6 +127,7 @@ enum class Pass { Forward, BackwardData, BackwardFilter };
 struct Choice {
   int algo = 0;
   size_t workspace = 0;
+  cudnnMathType_t math = CUDNN_DEFAULT_MATH;  // the math the algorithm was measured with
 };
 using ConfigKey =
     std::tuple<int, int, int, std::vector<int64_t>>;  // pass, device, dtype+math, dims
@@ -150,7 +151,7 @@ Choice choose(Pass pass, int device, DType type, const ConvDescriptors& d, const
   auto pick = [&](const auto& results) {
     for (int i = 0; i < found; ++i) {
       if (results[i].status == CUDNN_STATUS_SUCCESS) {
-        choice = {static_cast<int>(results[i].algo), results[i].memory};
+        choice = {static_cast<int>(results[i].algo), results[i].memory, results[i].mathType};
         return;
       }
     }
@@ -198,6 +199,9 @@ void convolve(Pass pass, int device, const Tensor& x, const Tensor& w, const Ten
   const ConvDescriptors d(type, x.shape(), w.shape(), y.shape(), p, pad_h, pad_w);
   const Choice choice =
       choose(pass, device, type, d, x.shape(), w.shape(), y.shape(), p, pad_h, pad_w);
+  // cuDNN may have measured the algorithm with another math than the one asked for (plain FMA
+  // where tensor cores cannot take the configuration); the call must use that same math.
+  check_dnn(cudnnSetConvolutionMathType(d.conv(), choice.math), "cudnnSetConvolutionMathType");
   const Tensor workspace =
       Tensor::empty({static_cast<int64_t>(choice.workspace)}, DType::U8, Device::cuda(device));
   void* ws = choice.workspace ? workspace.data_ptr() : nullptr;

@@ -103,6 +103,24 @@ TEST_F(Cuda, MatmulOfPermutedAndSharedOperandsMatchesTheCpu) {
   }
 }
 
+// A configuration the conformance harness drew: cuDNN measures its backward-data algorithm
+// without tensor cores, and the call must then use the same math.
+TEST_F(Cuda, GroupedDilatedHalfTransposedConvolutionMatchesTheCpu) {
+  Rng rng = Rng::for_test();
+  for (DType dtype : {DType::F16, DType::BF16, DType::F32}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    const Tensor x = random_tensor(rng, {1, 6, 1, 4}, dtype, -1.0, 1.0);
+    const Tensor w = random_tensor(rng, {6, 2, 2, 1}, dtype, -1.0, 1.0);
+    auto run = [](const Tensor& a, const Tensor& b) {
+      return conv_transpose2d(a, b, {}, {2, 2}, {1, 0}, {0, 1}, {2, 2}, 3).cast(DType::F32);
+    };
+    const Tensor expected = run(x, w);
+    const Tensor got = run(x.to(gpu), w.to(gpu)).cpu();
+    ASSERT_EQ(got.shape(), expected.shape());
+    EXPECT_TRUE(allclose(got, expected, 1e-2, 1e-2));
+  }
+}
+
 TEST_F(Cuda, CachingAllocatorReusesFreedBlocks) {
   release_cached_memory(gpu);
   { const Tensor a = Tensor::empty({1 << 20}, DType::F32, gpu); }
