@@ -137,6 +137,12 @@ Tensor relu_grad_of(const Tensor& x, const Tensor& g) {
   return dispatch1(TF_OP("relu_grad"), {x, g});
 }
 
+Tensor add_defined(const Tensor& a, const Tensor& b) {
+  if (!a.defined()) return b;
+  if (!b.defined()) return a;
+  return a + b;
+}
+
 void register_binary_ops(OpRegistry& r) {
   r.def("add")
       .inputs(2)

@@ -5,6 +5,7 @@
 #include "src/core/ops/conv.hpp"
 
 #include "src/core/api/op_call.hpp"
+#include "src/core/ops/derivatives.hpp"
 #include "src/core/ops/register.hpp"
 #include "tenflowers/core/ops.hpp"
 #include "tenflowers/core/tensor.hpp"
@@ -266,13 +267,6 @@ Tensor conv2d_positions(const Tensor& x, const Tensor& w, const Attrs& attrs, in
 
 Tensor bias_grad(const Tensor& dy) {
   return sum(dy, {0, 2, 3});
-}
-
-// Adds a tangent that may be undefined (zero).
-Tensor add_defined(const Tensor& a, const Tensor& b) {
-  if (!a.defined()) return b;
-  if (!b.defined()) return a;
-  return a + b;
 }
 
 std::vector<Tensor> conv2d_grad(const GradContext& c) {

@@ -7,4 +7,7 @@ namespace tenflowers {
 // g where x > 0, else 0 (the op relu_grad, defined in binary.cpp): ReLU's gradient in one pass.
 Tensor relu_grad_of(const Tensor& x, const Tensor& g);
 
+// a + b where an undefined tensor stands for zero (a gradient or tangent nothing contributed to).
+Tensor add_defined(const Tensor& a, const Tensor& b);
+
 }  // namespace tenflowers
