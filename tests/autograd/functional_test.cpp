@@ -49,6 +49,24 @@ Ref fd_hessian(const tf::ScalarFn& f, const Tensor& x) {
 
 const tf::testing::Tolerance kSecondDifference{1e-5, 1e-6};
 
+// A loss through layer normalization of a [2, 4] x, as a function of x, gamma and beta packed
+// into one vector: with the fused op (its gradient is layer_norm_backward, whose own gradient
+// gives the second order) or as the composite of reductions it replaced.
+tf::ScalarFn layer_norm_loss(const Tensor& weights, bool fused) {
+  return [weights, fused](const Tensor& p) {
+    const Tensor x = p.narrow(0, 0, 8).reshape({2, 4});
+    const Tensor gamma = p.narrow(0, 8, 4), beta = p.narrow(0, 12, 4);
+    Tensor y;
+    if (fused) {
+      y = tf::layer_norm(x, gamma, beta, -1, 1e-3);
+    } else {
+      const Tensor centered = x - tf::mean(x, {-1}, true);
+      y = centered * tf::rsqrt(tf::var(x, {-1}, 0, true) + 1e-3) * gamma + beta;
+    }
+    return tf::sum(tf::tanh(y) * weights);
+  };
+}
+
 }  // namespace
 
 TEST(HigherOrder, HessianOfSinTimesCubeMatchesClosedForm) {
@@ -210,6 +228,33 @@ TEST(HigherOrder, SoftmaxBackwardIsOneOp) {
     tf::remove_global_hook(&names);
     EXPECT_EQ(names.ops, std::vector<std::string>{log ? "log_softmax_grad" : "softmax_grad"});
   }
+}
+
+TEST(HigherOrder, DerivativesThroughLayerNormMatchFiniteDifferencesAndTheComposite) {
+  Rng rng = Rng::for_test();
+  const Tensor weights = tf::testing::random_tensor(rng, {2, 4}, DType::F64, -1, 1);
+  const tf::ScalarFn fused = layer_norm_loss(weights, true);
+  const tf::ScalarFn composite = layer_norm_loss(weights, false);
+  const Tensor p = tf::testing::random_tensor(rng, {16}, DType::F64, -2, 2);
+  const Tensor h = tf::hessian(fused, p);
+  EXPECT_CLOSE_TO_REF(h, fd_hessian(fused, p), kSecondDifference);
+  const tf::testing::Tolerance same{1e-10, 1e-12};
+  EXPECT_CLOSE_TO_REF(h, tf::testing::to_ref(tf::hessian(composite, p)), same);
+  // Forward over reverse: the JVP rules of layer_norm and layer_norm_backward.
+  const Tensor v = tf::testing::random_tensor(rng, {16}, DType::F64, -1, 1);
+  EXPECT_CLOSE_TO_REF(tf::hvp_forward_over_reverse(fused, p, v),
+                      tf::testing::to_ref(tf::hvp(composite, p, v)), same);
+  // Third order: three nested tapes, each differentiating the gradient computation inside it.
+  auto third = [&](const tf::ScalarFn& f) {
+    GradientTape t3, t2, t1;
+    t3.watch(p);
+    t2.watch(p);
+    t1.watch(p);
+    const Tensor g1 = t1.gradient(f(p), p);
+    const Tensor g2 = t2.gradient(tf::sum(g1 * v), p);
+    return t3.gradient(tf::sum(g2 * v), p);
+  };
+  EXPECT_CLOSE_TO_REF(third(fused), tf::testing::to_ref(third(composite)), same);
 }
 
 TEST(ForwardMode, JvpAgreesWithReverseModeOnRandomFunctions) {

@@ -13,11 +13,6 @@ namespace {
 
 const Layout kLayouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
 
-// Unit roundoff of the type a dtype computes in (16-bit floats compute in f32).
-double compute_roundoff(DType dtype) {
-  return dtype == DType::F64 ? std::ldexp(1.0, -53) : std::ldexp(1.0, -24);
-}
-
 // A sum of `terms` products computed in floating point is off by at most about
 // terms * roundoff * sum(|products|); 16-bit outputs add their own rounding (tolerance_for).
 Tolerance sum_tolerance(DType dtype, int64_t terms, double max_abs_sum) {

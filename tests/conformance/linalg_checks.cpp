@@ -12,56 +12,6 @@
 namespace tenflowers::testing {
 namespace {
 
-// Unit roundoff of the type a dtype's results are computed in, and of the dtype itself.
-double compute_roundoff(DType dtype) {
-  return dtype == DType::F64 ? std::ldexp(1.0, -53) : std::ldexp(1.0, -24);
-}
-double output_roundoff(DType dtype) {
-  switch (dtype) {
-    case DType::F16:
-      return std::ldexp(1.0, -11);
-    case DType::BF16:
-      return std::ldexp(1.0, -8);
-    case DType::F64:
-      return std::ldexp(1.0, -53);
-    default:
-      return std::ldexp(1.0, -24);
-  }
-}
-// Half the spacing of the dtype's subnormals: the absolute error of rounding a tiny result.
-double tiny_error(DType dtype) {
-  switch (dtype) {
-    case DType::F16:
-      return std::ldexp(1.0, -25);
-    case DType::BF16:
-      return std::ldexp(1.0, -134);
-    case DType::F64:
-      return std::ldexp(1.0, -1074);  // 2^-1075 is not representable
-    default:
-      return std::ldexp(1.0, -150);
-  }
-}
-
-// Asserts |actual - expected| <= bound elementwise (exact equality where the bound is 0).
-void expect_within(const Tensor& actual, const Ref& expected, const std::vector<double>& bound,
-                   const std::string& what) {
-  ASSERT_EQ(actual.shape().vec(), expected.shape) << what;
-  const std::vector<double> got = actual.to_vector<double>();
-  int bad = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    const double error = std::abs(got[i] - expected.data[i]);
-    if (!(error <= bound[i]) && bad++ < 5) {
-      ADD_FAILURE() << what << ": at flat index " << i << " got " << got[i] << ", expected "
-                    << expected.data[i] << " (error " << error << ", bound " << bound[i] << ")";
-    }
-  }
-}
-
-std::string describe(const Tensor& t) {
-  return std::string(dtype_name(t.dtype())) + format_dims(t.shape().vec()) +
-         (t.is_contiguous() ? "" : " strided");
-}
-
 // ---- matmul ------------------------------------------------------------------------------
 
 // NumPy matmul on reference arrays, with sum|a||b| per output element for the error bound.

@@ -1,4 +1,4 @@
-// matmul and softmax: errors, edge cases and exact small examples.
+// matmul, softmax and layer_norm: errors, edge cases and exact small examples.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -221,4 +221,56 @@ TEST(Softmax, GradientOpsSmallCasesAndErrors) {
     EXPECT_TRUE(contains(e.what(), "softmax_grad: the output gradient has shape [2, 1]"))
         << e.what();
   }
+}
+
+TEST(LayerNorm, ExactSmallCaseAndPromotion) {
+  // Rows (1, 3) and (2, 2): means 2 and 2, variances 1 and 0; epsilon 0 makes rstd exact, and
+  // the constant row (with epsilon 0) divides 0 by 0.
+  const Tensor x = Tensor::from_vec(std::vector<double>{1, 3, 2, 2}, {2, 2});
+  const Tensor gamma = Tensor::from_vec(std::vector<float>{2, 1}, {2});
+  const Tensor beta = Tensor::from_vec(std::vector<float>{0, 10}, {2});
+  const Tensor y = tf::layer_norm(x, gamma, beta, -1, 0.0);
+  EXPECT_EQ(y.dtype(), DType::F64);
+  const std::vector<double> v = y.to_vector<double>();
+  EXPECT_EQ(v[0], -2.0);
+  EXPECT_EQ(v[1], 11.0);
+  EXPECT_TRUE(std::isnan(v[2]) && std::isnan(v[3]));
+  EXPECT_EQ(tf::layer_norm(ones_of({3}, DType::I32)).dtype(), DType::F32);
+}
+
+TEST(LayerNorm, ErrorsNameTheOperand) {
+  const Tensor x = ones_of({2, 3});
+  EXPECT_THROW(tf::layer_norm(x, ones_of({2})), tf::ShapeError);
+  EXPECT_THROW(tf::layer_norm(x, {}, ones_of({2, 3}), -1), tf::ShapeError);
+  EXPECT_THROW(tf::layer_norm(x, {}, {}, 2), tf::IndexError);
+  EXPECT_THROW(tf::layer_norm(Tensor::scalar(1.0, DType::F32)), tf::ShapeError);
+  EXPECT_THROW(tf::layer_norm(ones_of({2, 0})), tf::ShapeError);
+  EXPECT_THROW(tf::layer_norm(x, {}, {}, -1, -1.0), tf::InvalidArgument);
+  const tf::OpDef& op = tf::registry().get("layer_norm");
+  const tf::Attrs attrs{
+      {"axis", int64_t{-1}}, {"epsilon", 1e-5}, {"scale", true}, {"center", false}};
+  EXPECT_THROW(tf::dispatch(op, std::vector<Tensor>{x}, attrs),
+               tf::InvalidArgument);  // gamma missing
+  EXPECT_THROW(tf::dispatch(op, std::vector<Tensor>{x, ones_of({3}, DType::F64)}, attrs),
+               tf::DTypeError);
+  EXPECT_THROW(
+      tf::dispatch(op, std::vector<Tensor>{ones_of({2, 3}, DType::I32), ones_of({3}, DType::I32)},
+                   attrs),
+      tf::DTypeError);
+  try {
+    tf::layer_norm(x, ones_of({4}));
+    ADD_FAILURE() << "expected a ShapeError";
+  } catch (const tf::ShapeError& e) {
+    EXPECT_TRUE(contains(e.what(), "gamma has shape [4], expected [3]")) << e.what();
+  }
+  // The statistics layer_norm_backward takes must be one per row, in the stats dtype.
+  const tf::OpDef& backward = tf::registry().get("layer_norm_backward");
+  const tf::Attrs b{{"axis", int64_t{-1}}, {"scale", false}, {"param_grads", false}};
+  const Tensor stats = ones_of({2, 1});
+  EXPECT_EQ(tf::dispatch(backward, std::vector<Tensor>{x, x, stats, stats}, b).size(), 1u);
+  EXPECT_THROW(tf::dispatch(backward, std::vector<Tensor>{x, x, ones_of({2}), stats}, b),
+               tf::ShapeError);
+  EXPECT_THROW(
+      tf::dispatch(backward, std::vector<Tensor>{x, x, stats, ones_of({2, 1}, DType::F64)}, b),
+      tf::DTypeError);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
 
 #include "tenflowers/core/ops.hpp"
 #include "tenflowers/nn/layers/conv.hpp"
@@ -283,6 +284,47 @@ TEST(LayerNormalization, NormalizesEachSampleOverTheTrailingAxes) {
   EXPECT_CLOSE_TO_REF(ln(x), expected, tolerance_for(DType::F64));
   expect_layer_gradients_match(ln, {x}, {true}, rng);
   EXPECT_THROW(nn::LayerNormalization({.axes = {0}})(zeros({2, 3})), InvalidArgument);
+}
+
+// The layer runs the fused layer_norm op; it must give what the composite of reductions it
+// replaced gives (mean, population variance, rsqrt, scale, shift), values and gradients, in f32
+// and f64, with and without gamma and beta, over one and two trailing axes.
+TEST(LayerNormalization, MatchesTheCompositeOfReductions) {
+  Rng rng = Rng::for_test();
+  for (DType dtype : {DType::F32, DType::F64}) {
+    std::optional<F64Weights> f64;
+    if (dtype == DType::F64) f64.emplace();
+    const Tolerance tol = dtype == DType::F64 ? Tolerance{1e-10, 1e-12} : Tolerance{1e-4, 1e-5};
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool scale = variant % 2 == 0, center = variant < 2;
+      const std::vector<int64_t> axes =
+          variant == 3 ? std::vector<int64_t>{-2, -1} : std::vector<int64_t>{-1};
+      nn::LayerNormalization ln({.axes = axes, .epsilon = 1e-3, .center = center, .scale = scale});
+      const Tensor x = random_tensor(rng, {4, 3, 50}, dtype, -3, 3);
+      ln(x);
+      for (auto& [key, v] : ln.named_variables()) {
+        Variable var = v;
+        var.assign(random_tensor(rng, v.shape().vec(), dtype));
+      }
+      GradientTape tape(TapeOptions{.persistent = true});
+      tape.watch(x);
+      const Tensor y = ln(x);
+      Tensor expected = (x - mean(x, axes, true)) * rsqrt(var(x, axes, 0, true) + 1e-3);
+      std::vector<Tensor> sources{x};
+      for (auto& [key, v] : ln.named_variables()) {
+        expected = key == "gamma" ? expected * v.value() : expected + v.value();
+        sources.push_back(v.handle());
+      }
+      EXPECT_CLOSE_TO_REF(y, to_ref(expected), tol) << "variant " << variant;
+      const Tensor weights = random_tensor(rng, {4, 3, 50}, dtype);
+      const std::vector<Tensor> got = tape.gradient({sum(y * weights)}, sources);
+      const std::vector<Tensor> want = tape.gradient({sum(expected * weights)}, sources);
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_CLOSE_TO_REF(got[i], to_ref(want[i]), tol)
+            << "variant " << variant << ", source " << i;
+      }
+    }
+  }
 }
 
 TEST(Dropout, DropsAtTheRateAndRescalesInTrainingOnly) {

@@ -177,4 +177,53 @@ Tensor to_device_keeping_layout(const Tensor& t, Device device) {
   return as_strided(buffer.to(device), t.shape(), t.strides(), t.offset());
 }
 
+double compute_roundoff(DType dtype) {
+  return dtype == DType::F64 ? std::ldexp(1.0, -53) : std::ldexp(1.0, -24);
+}
+
+double output_roundoff(DType dtype) {
+  switch (dtype) {
+    case DType::F16:
+      return std::ldexp(1.0, -11);
+    case DType::BF16:
+      return std::ldexp(1.0, -8);
+    case DType::F64:
+      return std::ldexp(1.0, -53);
+    default:
+      return std::ldexp(1.0, -24);
+  }
+}
+
+double tiny_error(DType dtype) {
+  switch (dtype) {
+    case DType::F16:
+      return std::ldexp(1.0, -25);
+    case DType::BF16:
+      return std::ldexp(1.0, -134);
+    case DType::F64:
+      return std::ldexp(1.0, -1074);  // 2^-1075 is not representable
+    default:
+      return std::ldexp(1.0, -150);
+  }
+}
+
+void expect_within(const Tensor& actual, const Ref& expected, const std::vector<double>& bound,
+                   const std::string& what) {
+  ASSERT_EQ(actual.shape().vec(), expected.shape) << what;
+  const std::vector<double> got = actual.to_vector<double>();
+  int bad = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    const double error = std::abs(got[i] - expected.data[i]);
+    if (!(error <= bound[i]) && bad++ < 5) {
+      ADD_FAILURE() << what << ": at flat index " << i << " got " << got[i] << ", expected "
+                    << expected.data[i] << " (error " << error << ", bound " << bound[i] << ")";
+    }
+  }
+}
+
+std::string describe(const Tensor& t) {
+  return std::string(dtype_name(t.dtype())) + format_dims(t.shape().vec()) +
+         (t.is_contiguous() ? "" : " strided");
+}
+
 }  // namespace tenflowers::testing

@@ -85,6 +85,20 @@ Tolerance tolerance_for(DType dtype);
 #define EXPECT_CLOSE_TO_REF(actual, expected, tol) \
   EXPECT_TRUE(::tenflowers::testing::close_to(actual, expected, tol))
 
+// Unit roundoff of the type results of `dtype` are computed in (f32 for the 16-bit floats), and
+// of `dtype` itself; for bounds derived from the computation's rounding errors.
+double compute_roundoff(DType dtype);
+double output_roundoff(DType dtype);
+// Half the spacing of the dtype's subnormals: the absolute error of rounding a tiny result.
+double tiny_error(DType dtype);
+
+// Asserts |actual - expected| <= bound elementwise (exact equality where the bound is 0) and
+// reports the first mismatches, prefixed with `what`.
+void expect_within(const Tensor& actual, const Ref& expected, const std::vector<double>& bound,
+                   const std::string& what);
+// "f32[2, 3]", with " strided" for a non-contiguous view: names an operand in failure messages.
+std::string describe(const Tensor& t);
+
 // NumPy broadcast of reference shapes.
 std::vector<int64_t> broadcast(const std::vector<int64_t>& a, const std::vector<int64_t>& b);
 

@@ -126,6 +126,12 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
 Tensor softmax(const Tensor& x, int64_t axis = -1);
 Tensor log_softmax(const Tensor& x, int64_t axis = -1);
+// Layer normalization over the axes [axis, rank): each row of them becomes
+// (x - mean) / sqrt(var + epsilon) (population variance), times gamma plus beta, which have the
+// normalized axes' shape; an undefined gamma or beta leaves out the scale or the shift. The
+// operands are promoted to one floating dtype; f16/bf16 compute in f32.
+Tensor layer_norm(const Tensor& x, const Tensor& gamma = {}, const Tensor& beta = {},
+                  int64_t axis = -1, double epsilon = 1e-5);
 
 // ---- convolution and pooling (NCW / NCHW, weights OIW / OIHW) ---------------------------------
 struct Conv2dOptions {

@@ -1,4 +1,4 @@
-// Public matmul and softmax functions and their Tensor methods.
+// Public matmul, softmax and layer_norm functions and their Tensor methods.
 #include "src/core/api/op_call.hpp"
 #include "tenflowers/core/ops.hpp"
 
@@ -16,6 +16,19 @@ Tensor softmax(const Tensor& x, int64_t axis) {
 
 Tensor log_softmax(const Tensor& x, int64_t axis) {
   return dispatch1(TF_OP("log_softmax"), {x}, Attrs{{"axis", axis}});
+}
+
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, int64_t axis,
+                  double epsilon) {
+  DType dtype = to_floating(x.dtype());
+  if (gamma.defined()) dtype = promote_types(dtype, gamma.dtype());
+  if (beta.defined()) dtype = promote_types(dtype, beta.dtype());
+  std::vector<Tensor> inputs{cast(x, dtype)};
+  if (gamma.defined()) inputs.push_back(cast(gamma, dtype));
+  if (beta.defined()) inputs.push_back(cast(beta, dtype));
+  const Attrs attrs{
+      {"axis", axis}, {"epsilon", epsilon}, {"scale", gamma.defined()}, {"center", beta.defined()}};
+  return dispatch(TF_OP("layer_norm"), inputs, attrs)[0];
 }
 
 Tensor Tensor::matmul(const Tensor& other) const {

@@ -18,5 +18,6 @@ void register_index_ops(OpRegistry& r);      // index.cpp: gather, scatter, take
 void register_shape_ops(OpRegistry& r);      // shape.cpp: concat, split, tile, pad, sort, ...
 void register_optimizer_ops(OpRegistry& r);  // optimizer.cpp: fused sgd/adam/rmsprop/adagrad
 void register_fused_ops(OpRegistry& r);      // fused.cpp: fused_elementwise
+void register_normalization_ops(OpRegistry& r);  // normalization.cpp: layer_norm and its gradient
 
 }  // namespace tenflowers

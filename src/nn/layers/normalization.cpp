@@ -117,14 +117,10 @@ Tensor LayerNormalization::forward(const std::vector<Tensor>& inputs) {
              "layer '", name(), "' (layer_normalization): built for normalized shape ", p,
              ", got input shape ", x.shape());
   }
-  std::vector<int64_t> axes;
-  for (int64_t a = first; a < x.rank(); ++a) axes.push_back(a);
-  const Tensor mu = mean(x, axes, true);
-  const Tensor variance = var(x, axes, 0, true);
-  Tensor y = (x - mu) * rsqrt(variance + options_.epsilon);
-  if (gamma_.defined()) y = y * gamma_;
-  if (beta_.defined()) y = y + beta_;
-  return y;
+  // The axes are the trailing ones (build checks it): one fused op.
+  const Tensor gamma = gamma_.defined() ? gamma_.value() : Tensor();
+  const Tensor beta = beta_.defined() ? beta_.value() : Tensor();
+  return layer_norm(x, gamma, beta, first, options_.epsilon);
 }
 
 }  // namespace tenflowers::nn
