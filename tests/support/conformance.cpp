@@ -24,6 +24,7 @@ CheckRegistry& conformance_checks() {
     register_shape_checks(*r);
     register_optimizer_checks(*r);
     register_fused_checks(*r);
+    register_batch_norm_checks(*r);
     return r;
   }();
   return *instance;

@@ -38,5 +38,6 @@ void register_index_checks(CheckRegistry& r);
 void register_shape_checks(CheckRegistry& r);
 void register_optimizer_checks(CheckRegistry& r);
 void register_fused_checks(CheckRegistry& r);
+void register_batch_norm_checks(CheckRegistry& r);
 
 }  // namespace tenflowers::testing

@@ -22,6 +22,7 @@ SampleRegistry& gradient_samples() {
     register_index_grad_samples(*r);
     register_shape_grad_samples(*r);
     register_fused_grad_samples(*r);
+    register_batch_norm_grad_samples(*r);
     return r;
   }();
   return *instance;

@@ -17,5 +17,7 @@ void register_cpu_index_kernels(OpRegistry& r);      // index.cpp
 void register_cpu_shape_kernels(OpRegistry& r);      // shape.cpp
 void register_cpu_optimizer_kernels(OpRegistry& r);  // optimizer.cpp
 void register_cpu_fused_kernels(OpRegistry& r);      // fused.cpp
+// batch_norm.cpp
+void register_cpu_batch_norm_kernels(OpRegistry& r);
 
 }  // namespace tenflowers::cpu

@@ -18,5 +18,7 @@ void register_index_ops(OpRegistry& r);      // index.cpp: gather, scatter, take
 void register_shape_ops(OpRegistry& r);      // shape.cpp: concat, split, tile, pad, sort, ...
 void register_optimizer_ops(OpRegistry& r);  // optimizer.cpp: fused sgd/adam/rmsprop/adagrad
 void register_fused_ops(OpRegistry& r);      // fused.cpp: fused_elementwise
+// batch_norm.cpp: batch_norm, batch_norm_inference and batch_norm_grad
+void register_batch_norm_ops(OpRegistry& r);
 
 }  // namespace tenflowers
