@@ -18,5 +18,6 @@ void register_cuda_index_kernels(OpRegistry& r);        // index.cpp
 void register_cuda_shape_kernels(OpRegistry& r);        // shape.cpp
 void register_cuda_creation_kernels(OpRegistry& r);     // creation.cpp
 void register_cuda_random_kernels(OpRegistry& r);       // random.cpp
+void register_cuda_batch_norm_kernels(OpRegistry& r);   // batch_norm.cpp
 
 }  // namespace tenflowers::cuda
