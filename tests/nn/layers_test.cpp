@@ -257,6 +257,102 @@ TEST(BatchNormalization, TrainingUsesBatchStatisticsAndUpdatesTheMovingOnes) {
   expect_layer_gradients_match(bn, {x}, {true}, rng);
 }
 
+// The layer as it was before the fused ops: mean, var, rsqrt and broadcast arithmetic, with its
+// own moving statistics.
+struct CompositeBatchNorm {
+  int64_t axis;
+  double momentum, epsilon;
+  Tensor moving_mean, moving_var;
+
+  Dims feature_shape(const Tensor& x) const {
+    std::vector<int64_t> s(static_cast<size_t>(x.rank()), 1);
+    s[static_cast<size_t>(axis)] = x.size(axis);
+    return Dims(s);
+  }
+  Tensor operator()(const Tensor& x, const Tensor& gamma, const Tensor& beta, bool training) {
+    const Dims fshape = feature_shape(x);
+    Tensor mu = moving_mean.reshape(fshape), variance = moving_var.reshape(fshape);
+    if (training) {
+      std::vector<int64_t> axes;
+      for (int64_t a = 0; a < x.rank(); ++a) {
+        if (a != axis) axes.push_back(a);
+      }
+      mu = mean(x, axes, true);
+      variance = var(x, axes, 0, true);
+      moving_mean = moving_mean * momentum + mu.reshape({x.size(axis)}) * (1.0 - momentum);
+      moving_var = moving_var * momentum + variance.reshape({x.size(axis)}) * (1.0 - momentum);
+    }
+    return (x - mu) * (rsqrt(variance + epsilon) * gamma.reshape(fshape)) + beta.reshape(fshape);
+  }
+};
+
+TEST(BatchNormalization, MatchesTheCompositeFormulaInTrainingAndInference) {
+  Rng rng = Rng::for_test();
+  struct Case {
+    std::vector<int64_t> shape;
+    int64_t axis;
+  };
+  const Case cases[] = {{{4, 3, 3, 5}, 1}, {{6, 4}, 1}, {{2, 3, 2, 5}, -1}};
+  for (DType dtype : {DType::F32, DType::F64}) {
+    const Tolerance tol = dtype == DType::F64 ? Tolerance{1e-10, 1e-12} : Tolerance{1e-4, 1e-5};
+    const DType saved = nn::default_weight_dtype();
+    nn::set_default_weight_dtype(dtype);
+    for (const Case& c : cases) {
+      SCOPED_TRACE(format_dims(c.shape) + " axis " + std::to_string(c.axis) + " " +
+                   std::string(dtype_name(dtype)));
+      const int64_t axis = c.axis < 0 ? c.axis + static_cast<int64_t>(c.shape.size()) : c.axis;
+      nn::BatchNormalization bn({.axis = c.axis, .momentum = 0.8, .epsilon = 1e-3});
+      bn.set_training(true);
+      const int64_t channels = c.shape[static_cast<size_t>(axis)];
+      CompositeBatchNorm reference{axis, 0.8, 1e-3, zeros({channels}, dtype),
+                                   ones({channels}, dtype)};
+      bn(random_tensor(rng, c.shape, dtype));  // builds
+      std::vector<Variable> params;
+      for (auto& [key, v] : bn.named_variables()) {
+        Variable var = v;
+        if (key == "gamma" || key == "beta") {
+          var.assign(random_tensor(rng, {channels}, dtype, -2, 2));
+          params.push_back(var);
+        } else {
+          var.assign(key == "moving_mean" ? zeros({channels}, dtype) : ones({channels}, dtype));
+        }
+      }
+      ASSERT_EQ(params.size(), 2u);
+      // Two training steps (values, gradients and moving statistics), then inference.
+      Tensor x;
+      for (int step = 0; step < 2; ++step) {
+        x = random_tensor(rng, c.shape, dtype, -1, 3);
+        const Tensor w = random_tensor(rng, c.shape, dtype);
+        Tensor y, expected;
+        std::vector<Tensor> grads, ref_grads;
+        {
+          GradientTape tape;
+          tape.watch(x);
+          y = bn(x);
+          grads = tape.gradient({sum(y * w)}, {x, params[0], params[1]});
+        }
+        {
+          const Tensor gamma = params[0].handle(), beta = params[1].handle();
+          GradientTape tape;
+          for (const Tensor& t : {x, gamma, beta}) tape.watch(t);
+          expected = reference(x, gamma, beta, true);
+          ref_grads = tape.gradient({sum(expected * w)}, {x, gamma, beta});
+        }
+        EXPECT_CLOSE_TO_REF(y, to_ref(expected), tol);
+        for (size_t i = 0; i < 3; ++i) {
+          EXPECT_CLOSE_TO_REF(grads[i], to_ref(ref_grads[i]), tol) << "gradient " << i;
+        }
+        EXPECT_CLOSE_TO_REF(bn.moving_mean().value(), to_ref(reference.moving_mean), tol);
+        EXPECT_CLOSE_TO_REF(bn.moving_variance().value(), to_ref(reference.moving_var), tol);
+      }
+      bn.set_training(false);
+      const Tensor expected = reference(x, params[0].handle(), params[1].handle(), false);
+      EXPECT_CLOSE_TO_REF(bn(x), to_ref(expected), tol);
+    }
+    nn::set_default_weight_dtype(saved);
+  }
+}
+
 TEST(LayerNormalization, NormalizesEachSampleOverTheTrailingAxes) {
   Rng rng = Rng::for_test();
   F64Weights f64;

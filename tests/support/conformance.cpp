@@ -25,6 +25,7 @@ CheckRegistry& conformance_checks() {
     register_optimizer_checks(*r);
     register_fused_checks(*r);
     register_normalization_checks(*r);
+    register_batch_norm_checks(*r);
     return r;
   }();
   return *instance;

@@ -39,5 +39,6 @@ void register_shape_checks(CheckRegistry& r);
 void register_optimizer_checks(CheckRegistry& r);
 void register_fused_checks(CheckRegistry& r);
 void register_normalization_checks(CheckRegistry& r);
+void register_batch_norm_checks(CheckRegistry& r);
 
 }  // namespace tenflowers::testing

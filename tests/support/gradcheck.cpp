@@ -23,6 +23,7 @@ SampleRegistry& gradient_samples() {
     register_shape_grad_samples(*r);
     register_fused_grad_samples(*r);
     register_normalization_grad_samples(*r);
+    register_batch_norm_grad_samples(*r);
     return r;
   }();
   return *instance;

@@ -40,6 +40,7 @@ void register_index_grad_samples(SampleRegistry& r);
 void register_shape_grad_samples(SampleRegistry& r);
 void register_fused_grad_samples(SampleRegistry& r);
 void register_normalization_grad_samples(SampleRegistry& r);
+void register_batch_norm_grad_samples(SampleRegistry& r);
 
 // Checks the op's gradient (vector-Jacobian product with a random cotangent) and JVP (with a
 // random tangent) against central differences on `device`.

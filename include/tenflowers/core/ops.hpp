@@ -133,6 +133,22 @@ Tensor log_softmax(const Tensor& x, int64_t axis = -1);
 Tensor layer_norm(const Tensor& x, const Tensor& gamma = {}, const Tensor& beta = {},
                   int64_t axis = -1, double epsilon = 1e-5);
 
+// ---- batch normalization ----------------------------------------------------------------------
+// Each channel (the extent of `axis` of x, rank >= 2) is normalized over every other axis:
+// y = (x - mean) * rsqrt(var + epsilon) * gamma + beta. gamma and beta are [C] of x's dtype; an
+// undefined gamma is ones and an undefined beta zeros.
+struct BatchNormResult {
+  Tensor y;
+  Tensor mean, var;  // [C]: the batch's mean and biased variance
+};
+// Training mode: normalizes with the batch's own statistics and returns them.
+BatchNormResult batch_norm(const Tensor& x, const Tensor& gamma = {}, const Tensor& beta = {},
+                           int64_t axis = 1, double epsilon = 1e-5);
+// Inference mode: normalizes with the given statistics (e.g. moving averages).
+Tensor batch_norm_inference(const Tensor& x, const Tensor& mean, const Tensor& var,
+                            const Tensor& gamma = {}, const Tensor& beta = {}, int64_t axis = 1,
+                            double epsilon = 1e-5);
+
 // ---- convolution and pooling (NCW / NCHW, weights OIW / OIHW) ---------------------------------
 struct Conv2dOptions {
   std::vector<int64_t> stride{1, 1};

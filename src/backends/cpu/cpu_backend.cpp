@@ -70,6 +70,7 @@ void register_cpu_backend(OpRegistry& r) {
   register_cpu_optimizer_kernels(r);
   register_cpu_fused_kernels(r);
   register_cpu_normalization_kernels(r);
+  register_cpu_batch_norm_kernels(r);
 }
 
 }  // namespace tenflowers::cpu

@@ -18,5 +18,6 @@ void register_cpu_shape_kernels(OpRegistry& r);          // shape.cpp
 void register_cpu_optimizer_kernels(OpRegistry& r);      // optimizer.cpp
 void register_cpu_fused_kernels(OpRegistry& r);          // fused.cpp
 void register_cpu_normalization_kernels(OpRegistry& r);  // normalization.cpp
+void register_cpu_batch_norm_kernels(OpRegistry& r);     // batch_norm.cpp
 
 }  // namespace tenflowers::cpu

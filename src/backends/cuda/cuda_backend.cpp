@@ -158,6 +158,7 @@ bool register_cuda_backend(OpRegistry& r) {
   register_cuda_creation_kernels(r);
   register_cuda_random_kernels(r);
   register_cuda_normalization_kernels(r);
+  register_cuda_batch_norm_kernels(r);
   return true;
 }
 

@@ -19,5 +19,6 @@ void register_cuda_shape_kernels(OpRegistry& r);          // shape.cpp
 void register_cuda_creation_kernels(OpRegistry& r);       // creation.cpp
 void register_cuda_random_kernels(OpRegistry& r);         // random.cpp
 void register_cuda_normalization_kernels(OpRegistry& r);  // normalization.cpp
+void register_cuda_batch_norm_kernels(OpRegistry& r);     // batch_norm.cpp
 
 }  // namespace tenflowers::cuda

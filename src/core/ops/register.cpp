@@ -16,6 +16,7 @@ void register_core_ops(OpRegistry& r) {
   register_optimizer_ops(r);
   register_fused_ops(r);
   register_normalization_ops(r);
+  register_batch_norm_ops(r);
 }
 
 }  // namespace tenflowers

@@ -19,5 +19,6 @@ void register_shape_ops(OpRegistry& r);      // shape.cpp: concat, split, tile, 
 void register_optimizer_ops(OpRegistry& r);  // optimizer.cpp: fused sgd/adam/rmsprop/adagrad
 void register_fused_ops(OpRegistry& r);      // fused.cpp: fused_elementwise
 void register_normalization_ops(OpRegistry& r);  // normalization.cpp: layer_norm and its gradient
+void register_batch_norm_ops(OpRegistry& r);  // batch_norm.cpp: batch_norm, its inference and grad
 
 }  // namespace tenflowers

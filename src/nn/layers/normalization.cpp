@@ -16,13 +16,6 @@ int64_t resolve_axis(int64_t axis, int64_t rank, const Layer& layer) {
   return a;
 }
 
-// The shape that broadcasts a per-feature vector along `axis` of a rank-`rank` tensor.
-Dims feature_shape(int64_t rank, int64_t axis, int64_t features) {
-  std::vector<int64_t> s(static_cast<size_t>(rank), 1);
-  s[static_cast<size_t>(axis)] = features;
-  return Dims(s);
-}
-
 }  // namespace
 
 BatchNormalization::BatchNormalization(BatchNormOptions options)
@@ -52,31 +45,26 @@ Tensor BatchNormalization::forward(const std::vector<Tensor>& inputs) {
   TF_CHECK(x.rank() > axis_ && x.size(axis_) == c, ShapeError, "layer '", name(),
            "' (batch_normalization): built for ", c, " features on axis ", axis_, ", got shape ",
            x.shape());
-  const Dims fshape = feature_shape(x.rank(), axis_, c);
-  Tensor mu, variance;
-  if (training()) {
-    std::vector<int64_t> axes;
-    for (int64_t a = 0; a < x.rank(); ++a) {
-      if (a != axis_) axes.push_back(a);
-    }
-    mu = mean(x, axes, true);
-    variance = var(x, axes, 0, true);
-    {
-      // The moving statistics are bookkeeping, not part of the differentiated computation.
-      HooksPaused paused;
-      const double m = options_.momentum;
-      moving_mean_.assign(moving_mean_.handle() * m + mu.reshape({c}) * (1.0 - m));
-      moving_variance_.assign(moving_variance_.handle() * m + variance.reshape({c}) * (1.0 - m));
-    }
-  } else {
-    mu = moving_mean_.value().reshape(fshape);
-    variance = moving_variance_.value().reshape(fshape);
+  // The fused ops take operands of one floating dtype: x's and the weights' promotion, as
+  // arithmetic on them would give.
+  const DType dtype = promote_types(to_floating(x.dtype()), moving_mean_.dtype());
+  auto as_dtype = [dtype](const Tensor& t) { return t.dtype() == dtype ? t : t.cast(dtype); };
+  const Tensor gamma = gamma_.defined() ? as_dtype(gamma_.value()) : Tensor();
+  const Tensor beta = beta_.defined() ? as_dtype(beta_.value()) : Tensor();
+  if (!training()) {
+    return batch_norm_inference(as_dtype(x), as_dtype(moving_mean_.value()),
+                                as_dtype(moving_variance_.value()), gamma, beta, axis_,
+                                options_.epsilon);
   }
-  Tensor scale = rsqrt(variance + options_.epsilon);
-  if (gamma_.defined()) scale = scale * gamma_.value().reshape(fshape);
-  Tensor y = (x - mu) * scale;
-  if (beta_.defined()) y = y + beta_.value().reshape(fshape);
-  return y;
+  const BatchNormResult batch = batch_norm(as_dtype(x), gamma, beta, axis_, options_.epsilon);
+  {
+    // The moving statistics are bookkeeping, not part of the differentiated computation.
+    HooksPaused paused;
+    const double m = options_.momentum;
+    moving_mean_.assign(moving_mean_.handle() * m + batch.mean * (1.0 - m));
+    moving_variance_.assign(moving_variance_.handle() * m + batch.var * (1.0 - m));
+  }
+  return batch.y;
 }
 
 LayerNormalization::LayerNormalization(LayerNormOptions options)

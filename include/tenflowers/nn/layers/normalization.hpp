@@ -17,7 +17,8 @@ struct BatchNormOptions {
 };
 
 // Training: normalizes with the batch's mean and (biased) variance over every axis but `axis`
-// and updates the moving statistics; inference: uses the moving statistics.
+// and updates the moving statistics from them (the fused batch_norm op); inference: uses the
+// moving statistics (batch_norm_inference).
 class BatchNormalization : public Layer {
  public:
   explicit BatchNormalization(BatchNormOptions options = {});
