@@ -236,6 +236,12 @@ void matmul_kernel(KernelContext& ctx) {
                "cublasGemmBatchedEx (matmul)");
     return;
   }
+  if (type == DType::F16 || type == DType::BF16) {
+    // cuBLASLt's heuristics reach Hopper's newest tensor-core kernels for the half types.
+    lt_gemm(ctx.device.index, {op_b, op_a, n, rows, k, B.data, ldb, B.batch_stride, A.data, lda,
+                               A.batch_stride, out.data_ptr(), n, rows * n, count, data_type});
+    return;
+  }
   if (count == 1) {
     // The single-product entry point: its heuristics see no batch and choose among more kernels.
     check_blas(cublasGemmEx(handle, op_b, op_a, n32, m32, k32, alpha, B.data, data_type, ldb32,
