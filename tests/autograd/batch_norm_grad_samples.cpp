@@ -7,15 +7,6 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
-Tensor input(Rng& rng, std::vector<int64_t> shape, double lo = -2, double hi = 2) {
-  return random_tensor(rng, std::move(shape), DType::F64, lo, hi, random_layout(rng));
-}
-
 struct Shape {
   std::vector<int64_t> shape;
   int64_t axis;
@@ -48,16 +39,18 @@ SampleFn samples(std::function<std::vector<Tensor>(Rng&, const Shape&, int64_t)>
 
 void register_batch_norm_grad_samples(SampleRegistry& r) {
   r.add("batch_norm", samples([](Rng& rng, const Shape& s, int64_t c) {
-          return std::vector<Tensor>{input(rng, s.shape), input(rng, {c}), input(rng, {c})};
+          return std::vector<Tensor>{random_input(rng, s.shape), random_input(rng, {c}),
+                                     random_input(rng, {c})};
         }));
   r.add("batch_norm_inference", samples([](Rng& rng, const Shape& s, int64_t c) {
-          return std::vector<Tensor>{input(rng, s.shape), input(rng, {c}), input(rng, {c}),
-                                     input(rng, {c}, -1, 1), input(rng, {c}, 0.5, 2)};
+          return std::vector<Tensor>{random_input(rng, s.shape), random_input(rng, {c}),
+                                     random_input(rng, {c}), random_input(rng, {c}, -1, 1),
+                                     random_input(rng, {c}, 0.5, 2)};
         }));
   r.add("batch_norm_grad", samples([](Rng& rng, const Shape& s, int64_t c) {
-          return std::vector<Tensor>{input(rng, s.shape), input(rng, s.shape, -1, 1),
-                                     input(rng, {c}), input(rng, {c}, -0.5, 0.5),
-                                     input(rng, {c}, 0.5, 2)};
+          return std::vector<Tensor>{random_input(rng, s.shape), random_input(rng, s.shape, -1, 1),
+                                     random_input(rng, {c}), random_input(rng, {c}, -0.5, 0.5),
+                                     random_input(rng, {c}, 0.5, 2)};
         }));
 }
 

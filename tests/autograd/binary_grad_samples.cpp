@@ -5,15 +5,6 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
-Tensor input(Rng& rng, std::vector<int64_t> shape, double lo = -2, double hi = 2) {
-  return random_tensor(rng, std::move(shape), DType::F64, lo, hi, random_layout(rng));
-}
-
 // The values of a computed tensor `x` in a random layout (views over a reordered copy), so that
 // derived inputs are strided too.
 Tensor in_random_layout(Rng& rng, const Tensor& x) {
@@ -65,13 +56,13 @@ SampleFn repeat(int rounds, std::function<OpSample(Rng&)> make) {
 
 OpSample smooth_pair(Rng& rng) {
   const ShapePair s = shape_pair(rng);
-  return OpSample{{input(rng, s.a), input(rng, s.b)}, {}};
+  return OpSample{{random_input(rng, s.a), random_input(rng, s.b)}, {}};
 }
 
 // b kept at least 0.5 away from 0.
 OpSample nonzero_divisor(Rng& rng) {
   const ShapePair s = shape_pair(rng);
-  return OpSample{{input(rng, s.a), on_grid(rng, s.b, 0.5)}, {}};
+  return OpSample{{random_input(rng, s.a), on_grid(rng, s.b, 0.5)}, {}};
 }
 
 // Grids offset by 0.5 so that the operands never tie.
@@ -94,12 +85,13 @@ void register_binary_grad_samples(SampleRegistry& r) {
     for (int i = 0; i < 3; ++i) {
       // A positive base, so that a^b is smooth in both operands.
       const ShapePair s = shape_pair(rng);
-      samples.push_back({{input(rng, s.a, 0.5, 2), input(rng, s.b, -2, 2)}, {}});
+      samples.push_back({{random_input(rng, s.a, 0.5, 2), random_input(rng, s.b, -2, 2)}, {}});
     }
     // Any base with an integer exponent tensor (which gets no gradient).
-    samples.push_back({{input(rng, {3, 2}, -2, 2), random_tensor(rng, {2}, DType::I64, 0, 4)}, {}});
+    samples.push_back(
+        {{random_input(rng, {3, 2}, -2, 2), random_tensor(rng, {2}, DType::I64, 0, 4)}, {}});
     // An integer base (no gradient) with a float exponent.
-    samples.push_back({{random_tensor(rng, {4}, DType::I64, 1, 4), input(rng, {3, 1})}, {}});
+    samples.push_back({{random_tensor(rng, {4}, DType::I64, 1, 4), random_input(rng, {3, 1})}, {}});
     return samples;
   });
   r.add("maximum", repeat(4, untied_pair));
@@ -114,12 +106,12 @@ void register_binary_grad_samples(SampleRegistry& r) {
   // y kept 0.5 away from 0: away from the branch cut along the negative x axis and the origin.
   r.add("atan2", repeat(4, [](Rng& rng) {
           const ShapePair s = shape_pair(rng);
-          return OpSample{{on_grid(rng, s.a, 0.5), input(rng, s.b)}, {}};
+          return OpSample{{on_grid(rng, s.a, 0.5), random_input(rng, s.b)}, {}};
         }));
   // x kept 0.5 away from ReLU's kink at 0, where the derivative in x jumps.
   r.add("relu_grad", repeat(4, [](Rng& rng) {
           const ShapePair s = shape_pair(rng);
-          return OpSample{{on_grid(rng, s.a, 0.5), input(rng, s.b)}, {}};
+          return OpSample{{on_grid(rng, s.a, 0.5), random_input(rng, s.b)}, {}};
         }));
   r.add("where", repeat(4, [](Rng& rng) {
           // Each operand broadcast in turn: (condition, a, b) shapes.
@@ -128,8 +120,9 @@ void register_binary_grad_samples(SampleRegistry& r) {
                                                     {{4}, {3, 4}, {3, 1}},
                                                     {{2, 3}, {2, 3}, {2, 3}}};
           const auto& s = shapes[rng.integer(0, 3)];
-          return OpSample{
-              {random_tensor(rng, s[0], DType::Bool), input(rng, s[1]), input(rng, s[2])}, {}};
+          return OpSample{{random_tensor(rng, s[0], DType::Bool), random_input(rng, s[1]),
+                           random_input(rng, s[2])},
+                          {}};
         }));
   // x on a quarter grid, never on the integer bounds.
   r.add("clamp", [](Rng& rng) {

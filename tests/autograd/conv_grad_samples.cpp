@@ -10,15 +10,6 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
-Tensor input(Rng& rng, std::vector<int64_t> shape) {
-  return random_tensor(rng, std::move(shape), DType::F64, -2, 2, random_layout(rng));
-}
-
 // Values 0.1 apart in random order: every window has a clear maximum.
 Tensor distinct_input(Rng& rng, const std::vector<int64_t>& shape) {
   std::vector<double> values(static_cast<size_t>(Dims(shape).numel()));
@@ -70,9 +61,10 @@ int64_t positions(int64_t in, const ConvSetup& s) {
 OpSample conv2d_sample(Rng& rng) {
   const ConvSetup s = random_setup(rng);
   const int64_t in = 4;
-  std::vector<Tensor> inputs{input(rng, {2, s.groups * s.group_in, in, in}),
-                             input(rng, {s.groups * s.group_out, s.group_in, s.kernel, s.kernel})};
-  if (rng.integer(0, 1)) inputs.push_back(input(rng, {s.groups * s.group_out}));
+  std::vector<Tensor> inputs{
+      random_input(rng, {2, s.groups * s.group_in, in, in}),
+      random_input(rng, {s.groups * s.group_out, s.group_in, s.kernel, s.kernel})};
+  if (rng.integer(0, 1)) inputs.push_back(random_input(rng, {s.groups * s.group_out}));
   return OpSample{inputs, conv_attrs(s)};
 }
 
@@ -82,9 +74,10 @@ OpSample conv_transpose2d_sample(Rng& rng) {
   Attrs attrs = conv_attrs(s);
   // The largest output_padding allowed: at least the stride when the dilation is larger.
   attrs.set("output_padding", std::vector<int64_t>{std::max(s.stride, s.dilation) - 1, 0});
-  std::vector<Tensor> inputs{input(rng, {2, s.groups * s.group_in, in, in}),
-                             input(rng, {s.groups * s.group_in, s.group_out, s.kernel, s.kernel})};
-  if (rng.integer(0, 1)) inputs.push_back(input(rng, {s.groups * s.group_out}));
+  std::vector<Tensor> inputs{
+      random_input(rng, {2, s.groups * s.group_in, in, in}),
+      random_input(rng, {s.groups * s.group_in, s.group_out, s.kernel, s.kernel})};
+  if (rng.integer(0, 1)) inputs.push_back(random_input(rng, {s.groups * s.group_out}));
   return OpSample{inputs, attrs};
 }
 
@@ -96,8 +89,8 @@ OpSample conv2d_weight_grad_sample(Rng& rng) {
   Attrs attrs = conv_attrs(s);
   attrs.set("weight_shape",
             std::vector<int64_t>{s.groups * s.group_out, s.group_in, s.kernel, s.kernel});
-  return OpSample{{input(rng, {2, s.groups * s.group_in, in, in}),
-                   input(rng, {2, s.groups * s.group_out, rows, positions(in, s)})},
+  return OpSample{{random_input(rng, {2, s.groups * s.group_in, in, in}),
+                   random_input(rng, {2, s.groups * s.group_out, rows, positions(in, s)})},
                   attrs};
 }
 
@@ -130,24 +123,26 @@ void register_conv_grad_samples(SampleRegistry& r) {
           PoolSetup p = random_pool(rng);
           return OpSample{{distinct_input(rng, p.in_shape)}, p.attrs};
         }));
-  r.add("max_pool2d_grad", repeat(2, [](Rng& rng) {
-          PoolSetup p = random_pool(rng);
-          return OpSample{{distinct_input(rng, p.in_shape), input(rng, p.out_shape)}, p.attrs};
-        }));
-  r.add("max_pool2d_gather", repeat(2, [](Rng& rng) {
-          PoolSetup p = random_pool(rng);
-          return OpSample{{distinct_input(rng, p.in_shape), input(rng, p.in_shape)}, p.attrs};
-        }));
+  r.add(
+      "max_pool2d_grad", repeat(2, [](Rng& rng) {
+        PoolSetup p = random_pool(rng);
+        return OpSample{{distinct_input(rng, p.in_shape), random_input(rng, p.out_shape)}, p.attrs};
+      }));
+  r.add(
+      "max_pool2d_gather", repeat(2, [](Rng& rng) {
+        PoolSetup p = random_pool(rng);
+        return OpSample{{distinct_input(rng, p.in_shape), random_input(rng, p.in_shape)}, p.attrs};
+      }));
   r.add("avg_pool2d", repeat(3, [](Rng& rng) {
           PoolSetup p = random_pool(rng);
           p.attrs.set("count_include_pad", rng.integer(0, 1) == 1);
-          return OpSample{{input(rng, p.in_shape)}, p.attrs};
+          return OpSample{{random_input(rng, p.in_shape)}, p.attrs};
         }));
   r.add("avg_pool2d_grad", repeat(2, [](Rng& rng) {
           PoolSetup p = random_pool(rng);
           p.attrs.set("count_include_pad", rng.integer(0, 1) == 1);
           p.attrs.set("input_size", std::vector<int64_t>{p.in_shape[2], p.in_shape[3]});
-          return OpSample{{input(rng, p.out_shape)}, p.attrs};
+          return OpSample{{random_input(rng, p.out_shape)}, p.attrs};
         }));
 }
 

@@ -6,15 +6,6 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
-Tensor input(Rng& rng, std::vector<int64_t> shape) {
-  return random_tensor(rng, std::move(shape), DType::F64, -2, 2, random_layout(rng));
-}
-
 // Indices in [-extent, extent), i32 or i64, in a random layout.
 Tensor index_tensor(Rng& rng, std::vector<int64_t> shape, int64_t extent) {
   const DType dtype = rng.integer(0, 1) ? DType::I64 : DType::I32;
@@ -54,9 +45,10 @@ OpSample scatter_sample(Rng& rng) {
   std::vector<int64_t> src_shape = index_shape;
   for (auto& d : src_shape) d += rng.integer(0, 1);
   const int64_t attr_axis = rng.integer(0, 1) ? axis : axis - rank;
-  return OpSample{{input(rng, x_shape), index_tensor(rng, index_shape, x_shape[size_t(axis)]),
-                   input(rng, src_shape)},
-                  Attrs{{"axis", attr_axis}}};
+  return OpSample{
+      {random_input(rng, x_shape), index_tensor(rng, index_shape, x_shape[size_t(axis)]),
+       random_input(rng, src_shape)},
+      Attrs{{"axis", attr_axis}}};
 }
 
 }  // namespace
@@ -69,18 +61,18 @@ void register_index_grad_samples(SampleRegistry& r) {
           const std::vector<int64_t> index_shape = index_shape_within(rng, x_shape, axis);
           const int64_t attr_axis = rng.integer(0, 1) ? axis : axis - rank;
           return OpSample{
-              {input(rng, x_shape), index_tensor(rng, index_shape, x_shape[size_t(axis)])},
+              {random_input(rng, x_shape), index_tensor(rng, index_shape, x_shape[size_t(axis)])},
               Attrs{{"axis", attr_axis}}};
         }));
   r.add("scatter", repeat(4, scatter_sample));
   r.add("scatter_add", repeat(4, scatter_sample));
   r.add(
       "take", repeat(3, [](Rng& rng) {
-        Tensor x = input(rng, small_shape(rng, rng.integer(0, 2)));
+        Tensor x = random_input(rng, small_shape(rng, rng.integer(0, 2)));
         return OpSample{{x, index_tensor(rng, small_shape(rng, rng.integer(0, 2)), x.numel())}, {}};
       }));
   r.add("index_select", repeat(4, [](Rng& rng) {
-          Tensor x = input(rng, small_shape(rng, 3));
+          Tensor x = random_input(rng, small_shape(rng, 3));
           const int64_t axis = rng.integer(-3, 2);
           const int64_t extent = x.size(axis);
           std::vector<int64_t> index_shape;
@@ -90,7 +82,7 @@ void register_index_grad_samples(SampleRegistry& r) {
   r.add("masked_fill", repeat(3, [](Rng& rng) {
           const std::vector<int64_t> masks[] = {{3, 4}, {4}, {3, 1}};
           return OpSample{
-              {input(rng, {3, 4}),
+              {random_input(rng, {3, 4}),
                random_tensor(rng, masks[rng.integer(0, 2)], DType::Bool, 0, 1, random_layout(rng))},
               Attrs{{"value", rng.uniform(-2, 2)}}};
         }));
@@ -99,7 +91,7 @@ void register_index_grad_samples(SampleRegistry& r) {
           const std::vector<int64_t> shapes[][2] = {
               {{3, 1}, {3, 4}}, {{3, 4}, {4}}, {{2, 3}, {2, 3}}, {{4}, {2, 1}}};
           const auto& pair = shapes[rng.integer(0, 3)];
-          return OpSample{{input(rng, pair[0]),
+          return OpSample{{random_input(rng, pair[0]),
                            random_tensor(rng, pair[1], DType::Bool, 0, 1, random_layout(rng))},
                           {}};
         }));

@@ -5,21 +5,12 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
-Tensor input(Rng& rng, std::vector<int64_t> shape) {
-  return random_tensor(rng, std::move(shape), DType::F64, -2, 2, random_layout(rng));
-}
-
 // One sample per pair of operand shapes, each with fresh random inputs and layouts.
 SampleFn matmul_samples(std::vector<std::pair<std::vector<int64_t>, std::vector<int64_t>>> shapes) {
   return [shapes](Rng& rng) {
     std::vector<OpSample> samples;
     for (const auto& [a, b] : shapes)
-      samples.push_back(OpSample{{input(rng, a), input(rng, b)}, {}});
+      samples.push_back(OpSample{{random_input(rng, a), random_input(rng, b)}, {}});
     return samples;
   };
 }
@@ -31,7 +22,7 @@ SampleFn softmax_samples(int arity) {
     std::vector<OpSample> samples;
     auto add = [&](const std::vector<int64_t>& shape, int64_t axis) {
       std::vector<Tensor> inputs;
-      for (int k = 0; k < arity; ++k) inputs.push_back(input(rng, shape));
+      for (int k = 0; k < arity; ++k) inputs.push_back(random_input(rng, shape));
       samples.push_back(OpSample{inputs, Attrs{{"axis", axis}}});
     };
     add({}, -1);

@@ -6,15 +6,6 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
-Tensor input(Rng& rng, std::vector<int64_t> shape, double lo = -2, double hi = 2) {
-  return random_tensor(rng, std::move(shape), DType::F64, lo, hi, random_layout(rng));
-}
-
 struct Case {
   std::vector<int64_t> shape;
   int64_t axis;
@@ -41,9 +32,9 @@ std::vector<OpSample> layer_norm_samples(Rng& rng) {
   for (int combo = 0; combo < 4; ++combo) {
     const Case& c = kCases[combo];
     const bool scale = combo % 2 == 0, center = combo < 2;
-    std::vector<Tensor> inputs{input(rng, c.shape)};
-    if (scale) inputs.push_back(input(rng, normalized_of(c)));
-    if (center) inputs.push_back(input(rng, normalized_of(c)));
+    std::vector<Tensor> inputs{random_input(rng, c.shape)};
+    if (scale) inputs.push_back(random_input(rng, normalized_of(c)));
+    if (center) inputs.push_back(random_input(rng, normalized_of(c)));
     samples.push_back(OpSample{
         inputs, Attrs{{"axis", c.axis}, {"epsilon", 1e-3}, {"scale", scale}, {"center", center}}});
   }
@@ -55,9 +46,10 @@ std::vector<OpSample> layer_norm_backward_samples(Rng& rng) {
   for (int combo = 0; combo < 4; ++combo) {
     const Case& c = kCases[3 - combo];
     const bool scale = combo % 2 == 0, param_grads = combo < 2;
-    std::vector<Tensor> inputs{input(rng, c.shape), input(rng, c.shape),
-                               input(rng, stats_of(c), -1, 1), input(rng, stats_of(c), 0.5, 2)};
-    if (scale) inputs.push_back(input(rng, normalized_of(c)));
+    std::vector<Tensor> inputs{random_input(rng, c.shape), random_input(rng, c.shape),
+                               random_input(rng, stats_of(c), -1, 1),
+                               random_input(rng, stats_of(c), 0.5, 2)};
+    if (scale) inputs.push_back(random_input(rng, normalized_of(c)));
     samples.push_back(
         OpSample{inputs, Attrs{{"axis", c.axis}, {"scale", scale}, {"param_grads", param_grads}}});
   }

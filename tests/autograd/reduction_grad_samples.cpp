@@ -10,11 +10,6 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
 // A rank-3 input with extents in [low_extent, 3] and values in [lo, hi).
 Tensor input(Rng& rng, int64_t low_extent, double lo, double hi) {
   std::vector<int64_t> shape(3);

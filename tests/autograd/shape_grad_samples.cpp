@@ -7,15 +7,6 @@
 namespace tenflowers::testing {
 namespace {
 
-Layout random_layout(Rng& rng) {
-  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
-  return layouts[rng.integer(0, 2)];
-}
-
-Tensor input(Rng& rng, std::vector<int64_t> shape, double lo = -2, double hi = 2) {
-  return random_tensor(rng, std::move(shape), DType::F64, lo, hi, random_layout(rng));
-}
-
 std::vector<int64_t> small_shape(Rng& rng, int64_t rank) {
   std::vector<int64_t> shape(static_cast<size_t>(rank));
   for (auto& d : shape) d = rng.integer(1, 4);
@@ -63,7 +54,7 @@ void register_shape_grad_samples(SampleRegistry& r) {
           const int64_t count = rng.integer(1, 3);
           for (int64_t i = 0; i < count; ++i) {
             shape[static_cast<size_t>(axis < 0 ? axis + 2 : axis)] = rng.integer(1, 3);
-            parts.push_back(input(rng, shape));
+            parts.push_back(random_input(rng, shape));
           }
           return OpSample{parts, Attrs{{"axis", axis}}};
         }));
@@ -76,7 +67,7 @@ void register_shape_grad_samples(SampleRegistry& r) {
               pads.push_back(reflect ? rng.integer(0, extent - 1) : rng.integer(-1, 2));
             }
           }
-          return OpSample{{input(rng, shape)},
+          return OpSample{{random_input(rng, shape)},
                           Attrs{{"pads", pads},
                                 {"mode", std::string(reflect ? "reflect" : "constant")},
                                 {"value", rng.uniform(-1, 1)}}};
@@ -95,12 +86,13 @@ void register_shape_grad_samples(SampleRegistry& r) {
                                 {"largest", rng.integer(0, 1) == 1}}};
         }));
   r.add("cumsum", repeat(3, [](Rng& rng) {
-          return OpSample{{input(rng, small_shape(rng, 3))}, Attrs{{"axis", rng.integer(-3, 2)}}};
+          return OpSample{{random_input(rng, small_shape(rng, 3))},
+                          Attrs{{"axis", rng.integer(-3, 2)}}};
         }));
   // Away from zero, where the rule divides by x; both signs.
   r.add("cumprod", repeat(4, [](Rng& rng) {
           const double lo = rng.integer(0, 1) ? 0.5 : -1.5;
-          return OpSample{{input(rng, small_shape(rng, 3), lo, lo + 1.0)},
+          return OpSample{{random_input(rng, small_shape(rng, 3), lo, lo + 1.0)},
                           Attrs{{"axis", rng.integer(-3, 2)}}};
         }));
 }

@@ -161,4 +161,13 @@ void check_gradients(const OpDef& op, const OpSample& sample, Rng& rng, Device d
   }
 }
 
+Layout random_layout(Rng& rng) {
+  const Layout layouts[] = {Layout::Contiguous, Layout::Transposed, Layout::Strided};
+  return layouts[rng.integer(0, 2)];
+}
+
+Tensor random_input(Rng& rng, std::vector<int64_t> shape, double lo, double hi) {
+  return random_tensor(rng, std::move(shape), DType::F64, lo, hi, random_layout(rng));
+}
+
 }  // namespace tenflowers::testing

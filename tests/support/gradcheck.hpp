@@ -46,4 +46,9 @@ void register_batch_norm_grad_samples(SampleRegistry& r);
 // random tangent) against central differences on `device`.
 void check_gradients(const OpDef& op, const OpSample& sample, Rng& rng, Device device);
 
+// One of the layouts random_tensor makes, drawn at random.
+Layout random_layout(Rng& rng);
+// An f64 input of a gradient sample: values in [lo, hi], in a random layout.
+Tensor random_input(Rng& rng, std::vector<int64_t> shape, double lo = -2, double hi = 2);
+
 }  // namespace tenflowers::testing
