@@ -1,0 +1,1 @@
+// Compiles the precompiled header every test executable reuses (tests/CMakeLists.txt).
