@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/fused_program.hpp"
 #include "tests/support/reference.hpp"
 
 namespace tenflowers::testing {
@@ -20,17 +21,6 @@ class CudaFused : public ::testing::Test {
   }
   const Device gpu = Device::cuda(0);
 };
-
-struct Step {
-  std::string_view op;
-  int64_t lhs, rhs;
-};
-
-FusedProgram program_of(size_t num_inputs, std::initializer_list<Step> steps) {
-  FusedProgram program{num_inputs, {}};
-  for (const Step& s : steps) program.steps.push_back({&registry().get(s.op), s.lhs, s.rhs});
-  return program;
-}
 
 TEST_F(CudaFused, MatchesTheUnfusedOpsOnOddLengthsAndMisalignedViews) {
   Rng rng = Rng::for_test();

@@ -13,22 +13,14 @@
 #include "src/backends/cuda/fused_codegen.hpp"
 #include "src/backends/cuda/rtc.hpp"
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/fused_program.hpp"
 
 namespace tenflowers::cuda {
 namespace {
 
+using testing::program_of;
+
 constexpr int kSm90 = 90;
-
-struct Step {
-  std::string_view op;
-  int64_t lhs, rhs;
-};
-
-FusedProgram program_of(size_t num_inputs, std::initializer_list<Step> steps) {
-  FusedProgram program{num_inputs, {}};
-  for (const Step& s : steps) program.steps.push_back({&registry().get(s.op), s.lhs, s.rhs});
-  return program;
-}
 
 // relu(x * a + b)
 FusedProgram scale_shift_relu() {
