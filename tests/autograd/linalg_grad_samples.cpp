@@ -1,5 +1,8 @@
 // Gradient samples for matmul (every NumPy operand-rank case, broadcast batches) and the
 // softmax family with its gradient ops (several axes, negative ones included).
+#include <cmath>
+#include <string>
+
 #include "tests/support/gradcheck.hpp"
 
 namespace tenflowers::testing {
@@ -33,6 +36,45 @@ SampleFn softmax_samples(int arity) {
   };
 }
 
+// linear over several input ranks, with and without a bias. With relu, the bias keeps every
+// pre-activation at least 0.1 from relu's kink, so that central differences see one side.
+SampleFn linear_samples() {
+  return [](Rng& rng) {
+    std::vector<OpSample> samples;
+    const std::vector<std::pair<std::vector<int64_t>, int64_t>> shapes = {
+        {{3, 4}, 2}, {{2, 2, 3}, 4}, {{5}, 3}};
+    for (const auto& [xs, out] : shapes) {
+      for (const char* activation : {"linear", "relu"}) {
+        const bool relu = std::string(activation) == "relu";
+        const bool with_bias = relu || rng.integer(0, 1) == 1;
+        Tensor x = random_input(rng, xs);
+        Tensor w = random_input(rng, {xs.back(), out});
+        std::vector<Tensor> inputs{x, w};
+        if (with_bias) {
+          const Tensor z = matmul(x, w).reshape({-1, out}).contiguous();
+          const double* zs = z.data<double>();
+          std::vector<double> bias(static_cast<size_t>(out));
+          for (int64_t j = 0; j < out; ++j) {
+            auto clear = [&](double b) {
+              for (int64_t i = 0; i < z.size(0); ++i) {
+                if (std::abs(zs[i * out + j] + b) < 0.1) return false;
+              }
+              return true;
+            };
+            do {
+              bias[static_cast<size_t>(j)] = rng.uniform(-2, 2);
+            } while (relu && !clear(bias[static_cast<size_t>(j)]));
+          }
+          inputs.push_back(Tensor::from_vec(bias, {out}));
+        }
+        samples.push_back(
+            OpSample{inputs, Attrs{{"bias", with_bias}, {"activation", std::string(activation)}}});
+      }
+    }
+    return samples;
+  };
+}
+
 }  // namespace
 
 void register_linalg_grad_samples(SampleRegistry& r) {
@@ -46,6 +88,7 @@ void register_linalg_grad_samples(SampleRegistry& r) {
                       {{3}, {2, 3, 2}},           // vector @ batched
                       {{2, 2, 3}, {3}},           // batched @ vector
                   }));
+  r.add("linear", linear_samples());
   r.add("softmax", softmax_samples(1));
   r.add("log_softmax", softmax_samples(1));
   r.add("softmax_grad", softmax_samples(2));

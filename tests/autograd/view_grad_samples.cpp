@@ -39,6 +39,13 @@ void register_view_grad_samples(SampleRegistry& r) {
                                 {"stop", rng.integer(-6, 6)},
                                 {"step", step}}};
         }));
+  r.add("split", repeat(3, [](Rng& rng) {
+          Tensor x = random_input(rng, {rng.integer(2, 5), rng.integer(4, 7)});
+          const int64_t first = rng.integer(0, 2);
+          return OpSample{{x},
+                          Attrs{{"axis", int64_t{-1}},
+                                {"sizes", std::vector<int64_t>{first, 1, x.size(1) - first - 1}}}};
+        }));
   r.add("select", repeat(3, [](Rng& rng) {
           Tensor x = random_input(rng, small_shape(rng, 3));
           const int64_t axis = rng.integer(0, 2);

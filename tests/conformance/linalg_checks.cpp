@@ -2,6 +2,7 @@
 // reference arrays. Float tolerances are per element, from rounding-error bounds of the
 // computation: a dot product of length K in unit roundoff u is within (K + 2) u sum|a||b| of
 // the exact value.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -129,6 +130,49 @@ void check_matmul(Rng& rng, Device device) {
           }
         }
         expect_within(out, expected, bound, "matmul " + describe(a) + " @ " + describe(b));
+      }
+    }
+  }
+}
+
+// ---- linear ------------------------------------------------------------------------------
+
+// activation(x @ w + b) against the reference product: the product's bound, and the rounding of
+// the product and of the sum with the bias (relu moves no value further from the exact one than
+// its input does).
+void check_linear(Rng& rng, Device device) {
+  auto d = [&](int64_t hi = 40) { return rng.integer(1, hi); };
+  const DType dtypes[] = {DType::F32, DType::F64, DType::F16, DType::BF16};
+  for (DType dtype : dtypes) {
+    const int64_t in = d(), out = d();
+    const std::vector<std::vector<int64_t>> x_shapes = {{d(), in}, {d(4), d(), in}, {in}};
+    for (const std::vector<int64_t>& xs : x_shapes) {
+      for (const char* activation : {"linear", "relu"}) {
+        const bool with_bias = rng.integer(0, 1) == 1;
+        const MatLayout lx = rng.integer(0, 1) ? MatLayout::Contiguous : MatLayout::Strided;
+        const MatLayout lw = rng.integer(0, 1) ? MatLayout::Contiguous : MatLayout::SwappedLastTwo;
+        Tensor x = matmul_operand(rng, xs, dtype, lx, device);
+        Tensor w = matmul_operand(rng, {in, out}, dtype, lw, device);
+        Tensor b =
+            with_bias ? matmul_operand(rng, {out}, dtype, MatLayout::Contiguous, device) : Tensor();
+        Tensor y = linear(x, w, b, activation);
+        EXPECT_EQ(y.dtype(), dtype);
+        Ref expected, magnitude;
+        reference_matmul(to_ref(x), to_ref(w), expected, magnitude);
+        const Ref bias = with_bias ? to_ref(b) : Ref();
+        std::vector<double> bound(expected.data.size());
+        for (size_t i = 0; i < bound.size(); ++i) {
+          double& e = expected.data[i];
+          const double product = e;
+          if (with_bias) e += bias.data[i % static_cast<size_t>(out)];
+          if (std::string(activation) == "relu") e = std::max(e, 0.0);
+          // A device may store the product in the output dtype before adding the bias.
+          bound[i] = (static_cast<double>(in) + 2) * compute_roundoff(dtype) * magnitude.data[i] +
+                     output_roundoff(dtype) * (std::abs(product) + std::abs(e)) + tiny_error(dtype);
+        }
+        expect_within(y, expected, bound,
+                      std::string("linear (") + activation + ") " + describe(x) + " @ " +
+                          describe(w) + (with_bias ? " + " + describe(b) : std::string()));
       }
     }
   }
@@ -306,6 +350,7 @@ void check_softmax_grad(Rng& rng, Device device, bool log) {
 
 void register_linalg_checks(CheckRegistry& r) {
   r.add({"matmul"}, check_matmul);
+  r.add({"linear"}, check_linear);
   r.add({"softmax"}, [](Rng& rng, Device device) { check_softmax_family(rng, device, false); });
   r.add({"log_softmax"}, [](Rng& rng, Device device) { check_softmax_family(rng, device, true); });
   r.add({"softmax_grad"}, [](Rng& rng, Device device) { check_softmax_grad(rng, device, false); });

@@ -61,6 +61,35 @@ void check_permute(Rng& rng, Device device) {
   });
 }
 
+// Random sizes (some empty) along a random axis; the parts are views, in order, covering it.
+void check_split(Rng& rng, Device device) {
+  for_random_inputs(rng, device, [&](const Tensor& x, const Ref& ref) {
+    const int64_t axis = rng.integer(-x.rank(), x.rank() - 1);
+    const auto at = static_cast<size_t>(axis < 0 ? axis + x.rank() : axis);
+    std::vector<int64_t> sizes;
+    for (int64_t left = ref.shape[at]; left > 0;) {
+      sizes.push_back(rng.integer(0, left));
+      left -= sizes.back();
+    }
+    const std::vector<Tensor> parts = split(x, sizes, axis);
+    ASSERT_EQ(parts.size(), sizes.size());
+    int64_t start = 0;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      EXPECT_TRUE(parts[p].shares_storage(x));
+      std::vector<int64_t> shape = ref.shape;
+      shape[at] = sizes[p];
+      Ref expected(shape);
+      for_each_index(shape, [&](const std::vector<int64_t>& out) {
+        std::vector<int64_t> in = out;
+        in[at] += start;
+        expected.at(out) = ref.at(in);
+      });
+      EXPECT_CLOSE_TO_REF(parts[p], expected, tolerance_for(x.dtype()));
+      start += sizes[p];
+    }
+  });
+}
+
 void check_slice(Rng& rng, Device device) {
   for_random_inputs(rng, device, [&](const Tensor& x, const Ref& ref) {
     const int64_t axis = rng.integer(0, x.rank() - 1);
@@ -259,6 +288,7 @@ void check_to_device(Rng& rng, Device device) {
 void register_view_checks(CheckRegistry& r) {
   r.add({"reshape_view"}, check_reshape);
   r.add({"permute"}, check_permute);
+  r.add({"split"}, check_split);
   r.add({"slice"}, check_slice);
   r.add({"select"}, check_select);
   r.add({"expand"}, check_expand);

@@ -96,16 +96,21 @@ TEST(MultiHeadAttention, MatchesNaiveAttentionWithMasksAndKeys) {
   for (int round = 0; round < 12; ++round) {
     const bool with_key = round & 1, causal = round & 2;
     const int mask_kind = round / 4;  // none, [N, Tq, Tk], [N, 1, Tk]
-    const int64_t n = rng.integer(1, 2), tq = rng.integer(1, 4), tk = rng.integer(1, 4);
+    // Self-attention (one tensor as query and value) takes the joined-projection path.
+    const bool self = !with_key && round % 4 == 0;
+    const int64_t n = rng.integer(1, 2), tq = rng.integer(1, 4);
+    const int64_t tk = self ? tq : rng.integer(1, 4);
     const int64_t heads = rng.integer(1, 3), key_dim = rng.integer(1, 3);
-    const int64_t dq = rng.integer(1, 4), dv = rng.integer(1, 4), dk = rng.integer(1, 4);
+    const int64_t dq = rng.integer(1, 4), dk = rng.integer(1, 4);
+    const int64_t dv = self ? dq : rng.integer(1, 4);
     nn::MultiHeadAttentionOptions options;
     options.value_dim = rng.integer(0, 3);
     options.output_dim = rng.integer(0, 3);
     options.use_bias = round != 5;
     options.use_causal_mask = causal;
     nn::MultiHeadAttention mha(heads, key_dim, options);
-    const Tensor query = rand64(rng, {n, tq, dq}), value = rand64(rng, {n, tk, dv});
+    const Tensor query = rand64(rng, {n, tq, dq});
+    const Tensor value = self ? query : rand64(rng, {n, tk, dv});
     const Tensor key = with_key ? rand64(rng, {n, tk, dk}) : value;
     std::vector<Tensor> inputs{query, value};
     if (with_key) inputs.push_back(key);

@@ -122,6 +122,11 @@ Tensor norm(const Tensor& x, double p = 2.0, std::vector<int64_t> axes = {}, boo
 // ---- linear algebra and normalization ---------------------------------------------------------
 // NumPy matmul semantics: 1-d operands are promoted and the batch dimensions broadcast.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// A dense layer in one op: activation(x @ w + b) with x [..., in], w [in, out], b [out] (an
+// undefined b: no bias), activation "linear" or "relu"; operands of one floating dtype. Devices
+// fuse the bias and the activation into the product.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(),
+              const std::string& activation = "linear");
 // Explicit-output einsum ("ij,jk->ik", "bij,bjk->bik", "i,i->", "ij->ji", ...).
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
 Tensor softmax(const Tensor& x, int64_t axis = -1);

@@ -6,5 +6,6 @@ namespace tenflowers::cpu {
 
 void register_cpu_matmul_kernels(OpRegistry& r);   // linalg_matmul.cpp
 void register_cpu_softmax_kernels(OpRegistry& r);  // linalg_softmax.cpp
+void register_cpu_linear_kernels(OpRegistry& r);   // linalg_linear.cpp
 
 }  // namespace tenflowers::cpu

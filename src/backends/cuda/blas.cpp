@@ -67,9 +67,19 @@ auto owned(T handle, Destroy destroy) {
 void lt_gemm(int device, const LtGemm& g) {
   const BlasHandles& h = blas_handles(device);
   cublasLtMatmulDesc_t raw_desc = nullptr;
-  check_blas(cublasLtMatmulDescCreate(&raw_desc, CUBLAS_COMPUTE_32F, CUDA_R_32F),
+  check_blas(cublasLtMatmulDescCreate(&raw_desc, g.compute, CUDA_R_32F),
              "cublasLtMatmulDescCreate");
   const auto desc = owned(raw_desc, &cublasLtMatmulDescDestroy);
+  if (g.epilogue != CUBLASLT_EPILOGUE_DEFAULT) {
+    check_blas(cublasLtMatmulDescSetAttribute(desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE,
+                                              &g.epilogue, sizeof(g.epilogue)),
+               "cublasLtMatmulDescSetAttribute");
+  }
+  if (g.bias) {
+    check_blas(cublasLtMatmulDescSetAttribute(desc.get(), CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                              &g.bias, sizeof(g.bias)),
+               "cublasLtMatmulDescSetAttribute");
+  }
   check_blas(cublasLtMatmulDescSetAttribute(desc.get(), CUBLASLT_MATMUL_DESC_TRANSA, &g.op_a,
                                             sizeof(g.op_a)),
              "cublasLtMatmulDescSetAttribute");
@@ -99,13 +109,15 @@ void lt_gemm(int device, const LtGemm& g) {
 
   const uint32_t align_a = alignment_of(g.a), align_b = alignment_of(g.b),
                  align_c = alignment_of(g.c);
-  using Key = std::tuple<int, int, int, int, std::vector<int64_t>>;
+  using Key = std::tuple<int, int, int, int, int, int, std::vector<int64_t>>;
   static std::mutex mutex;
   static std::map<Key, cublasLtMatmulAlgo_t> chosen;
   const Key key{device,
                 static_cast<int>(g.type),
                 static_cast<int>(g.op_a) * 4 + int(g.op_b),
                 static_cast<int>(align_a * 1024 * 1024 + align_b * 1024 + align_c),
+                static_cast<int>(g.compute),
+                static_cast<int>(g.epilogue),
                 {g.m, g.n, g.k, g.lda, g.ldb, g.ldc, g.stride_a, g.stride_b, g.stride_c, g.batch}};
   cublasLtMatmulAlgo_t algo;
   {

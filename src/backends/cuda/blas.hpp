@@ -24,7 +24,8 @@ void check_blas(cublasStatus_t status, std::string_view what);
 
 // One (strided-batched) column-major product D = op(A) op(B), in cuBLAS's argument order, run
 // through cuBLASLt with the algorithm its heuristics rank first for the shape and the operands'
-// alignments (asked once per configuration). f32 scaling; for f16 and bf16 on tensor cores.
+// alignments (asked once per configuration). f32 scaling: f32 (full or TF32 compute), and f16
+// and bf16 on tensor cores.
 struct LtGemm {
   cublasOperation_t op_a, op_b;
   int64_t m, n, k;
@@ -36,6 +37,11 @@ struct LtGemm {
   int64_t ldc, stride_c;
   int64_t batch;
   cudaDataType_t type;
+  cublasComputeType_t compute = CUBLAS_COMPUTE_32F;  // or CUBLAS_COMPUTE_32F_FAST_TF32
+  // Applied to the product before it is stored: a bias per row of D (`bias`, D's dtype) and
+  // an activation (CUBLASLT_EPILOGUE_BIAS, _RELU_BIAS, _RELU).
+  cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_DEFAULT;
+  const void* bias = nullptr;
 };
 void lt_gemm(int device, const LtGemm& g);
 

@@ -148,6 +148,7 @@ bool register_cuda_backend(OpRegistry& r) {
   register_backend(std::make_unique<CudaBackend>());
   register_cuda_elementwise_kernels(r);
   register_cuda_linalg_kernels(r);
+  register_cuda_linear_kernels(r);
   register_cuda_optimizer_kernels(r);
   register_cuda_conv_kernels(r);
   register_cuda_pool_kernels(r);

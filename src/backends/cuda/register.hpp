@@ -9,6 +9,7 @@ bool register_cuda_backend(OpRegistry& r);
 
 void register_cuda_elementwise_kernels(OpRegistry& r);    // elementwise.cpp
 void register_cuda_linalg_kernels(OpRegistry& r);         // linalg.cpp
+void register_cuda_linear_kernels(OpRegistry& r);         // linear.cpp
 void register_cuda_optimizer_kernels(OpRegistry& r);      // optimizer.cpp
 void register_cuda_conv_kernels(OpRegistry& r);           // conv.cpp
 void register_cuda_pool_kernels(OpRegistry& r);           // pool.cpp

@@ -10,6 +10,16 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return dispatch1(TF_OP("matmul"), {cast(a, dtype), cast(b, dtype)});
 }
 
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b, const std::string& activation) {
+  DType dtype = promote_types(x.dtype(), w.dtype());
+  if (b.defined()) dtype = promote_types(dtype, b.dtype());
+  const Attrs attrs{{"bias", b.defined()}, {"activation", activation}};
+  if (b.defined()) {
+    return dispatch1(TF_OP("linear"), {cast(x, dtype), cast(w, dtype), cast(b, dtype)}, attrs);
+  }
+  return dispatch1(TF_OP("linear"), {cast(x, dtype), cast(w, dtype)}, attrs);
+}
+
 Tensor softmax(const Tensor& x, int64_t axis) {
   return dispatch1(TF_OP("softmax"), {x}, Attrs{{"axis", axis}});
 }

@@ -1,6 +1,7 @@
 // Public joining, splitting and rearranging functions. concat, pad, sort, topk, cumsum and
-// cumprod dispatch their registered ops; the rest are compositions of views and concat, so
-// autograd and graph tracing see only registered ops. split, chunk and flip return views.
+// cumprod dispatch their registered ops, as does split (a multi-output view); the rest are
+// compositions of views and concat, so autograd and graph tracing see only registered ops. split,
+// chunk and flip return views.
 #include <algorithm>
 
 #include "src/core/api/op_call.hpp"
@@ -31,24 +32,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t axis) {
 }
 
 std::vector<Tensor> split(const Tensor& x, std::vector<int64_t> sizes, int64_t axis) {
-  TF_CHECK(x.rank() > 0, ShapeError, "split: cannot split a 0-d tensor");
-  const int64_t at = normalize_axis(axis, x.rank());
-  const int64_t extent = x.size(at);
-  int64_t total = 0;
-  for (int64_t s : sizes) {
-    TF_CHECK(s >= 0, InvalidArgument, "split: sizes must be >= 0, got ", format_dims(sizes));
-    total += s;
-  }
-  TF_CHECK(total == extent, ShapeError, "split: sizes ", format_dims(sizes), " sum to ", total,
-           " but axis ", at, " has extent ", extent, " (expected them to sum to the extent)");
-  std::vector<Tensor> parts;
-  parts.reserve(sizes.size());
-  int64_t start = 0;
-  for (int64_t s : sizes) {
-    parts.push_back(x.narrow(at, start, s));
-    start += s;
-  }
-  return parts;
+  return dispatch(TF_OP("split"), std::span(&x, 1),
+                  Attrs{{"axis", axis}, {"sizes", std::move(sizes)}});
 }
 
 // PyTorch's rule: pieces of ceil(extent / chunks), the last one smaller, so there may be fewer

@@ -10,6 +10,7 @@ void register_core_ops(OpRegistry& r) {
   register_binary_ops(r);
   register_reduction_ops(r);
   register_linalg_ops(r);
+  register_linear_ops(r);
   register_conv_ops(r);
   register_index_ops(r);
   register_shape_ops(r);

@@ -13,6 +13,7 @@ void register_unary_ops(OpRegistry& r);      // unary.cpp
 void register_binary_ops(OpRegistry& r);     // binary.cpp: arithmetic, comparison, logical, where
 void register_reduction_ops(OpRegistry& r);  // reduction.cpp
 void register_linalg_ops(OpRegistry& r);     // linalg.cpp: matmul, softmax family
+void register_linear_ops(OpRegistry& r);     // linear.cpp: activation(x @ w + b)
 void register_conv_ops(OpRegistry& r);       // conv.cpp: convolution and pooling
 void register_index_ops(OpRegistry& r);      // index.cpp: gather, scatter, take, one_hot, masks
 void register_shape_ops(OpRegistry& r);      // shape.cpp: concat, split, tile, pad, sort, ...

@@ -143,6 +143,49 @@ std::vector<Tensor> slice_view(std::span<const Tensor> in, const Attrs& attrs) {
                     x.offset() + spec.start * x.strides()[spec.axis])};
 }
 
+// split: consecutive windows of one axis with the given extents, as views.
+std::vector<Tensor> split_view(std::span<const Tensor> in, const Attrs& attrs) {
+  const Tensor& x = in[0];
+  TF_CHECK(x.rank() > 0, ShapeError, "split: cannot split a 0-d tensor");
+  const auto axis = static_cast<size_t>(normalize_axis(attrs.get_int("axis"), x.rank()));
+  const std::vector<int64_t>& sizes = attrs.get_ints("sizes");
+  int64_t total = 0;
+  for (int64_t s : sizes) {
+    TF_CHECK(s >= 0, InvalidArgument, "split: sizes must be >= 0, got ", format_dims(sizes));
+    total += s;
+  }
+  TF_CHECK(total == x.shape()[axis], ShapeError, "split: sizes ", format_dims(sizes), " sum to ",
+           total, " but axis ", axis, " has extent ", x.shape()[axis],
+           " (expected them to sum to the extent)");
+  std::vector<Tensor> parts;
+  parts.reserve(sizes.size());
+  int64_t start = 0;
+  for (int64_t s : sizes) {
+    Dims shape = x.shape();
+    shape[axis] = s;
+    parts.push_back(make_view(x, std::move(shape), x.strides(),
+                              x.offset() + (s > 0 ? start * x.strides()[axis] : 0)));
+    start += s;
+  }
+  return parts;
+}
+
+// The parts' gradients joined by one concat (zeros for parts that received none), rather than
+// each scattered into a zero tensor of the input's size and the results summed.
+std::vector<Tensor> split_grad(const GradContext& c) {
+  const Tensor& x = c.inputs[0];
+  std::vector<Tensor> parts;
+  parts.reserve(c.outputs.size());
+  bool any = false;
+  for (size_t i = 0; i < c.outputs.size(); ++i) {
+    const Tensor& g = c.output_grads[i];
+    any = any || g.defined();
+    parts.push_back(g.defined() ? g : zeros(c.outputs[i].shape(), x.dtype(), x.device()));
+  }
+  if (!any) return {Tensor()};
+  return {concat(parts, c.attrs.get_int("axis"))};
+}
+
 std::vector<Tensor> select_view(std::span<const Tensor> in, const Attrs& attrs) {
   const Tensor& x = in[0];
   TF_CHECK(x.rank() > 0, IndexError, "select: cannot index a 0-d tensor");
@@ -392,6 +435,11 @@ void register_view_ops(OpRegistry& r) {
       .jvp(same_view_of_tangent)
       .onnx("Transpose");
   r.def("slice").view(slice_view).grad(slice_grad).jvp(same_view_of_tangent).onnx("Slice");
+  r.def("split")
+      .view(split_view)
+      .grad(split_grad)
+      .jvp([](const JvpContext& c) { return dispatch(c.op, c.input_tangents.first(1), c.attrs); })
+      .onnx("Split");
   r.def("select")
       .view(select_view)
       .grad([](const GradContext& c) {

@@ -1,5 +1,6 @@
 #include "tenflowers/nn/layers/attention.hpp"
 
+#include <array>
 #include <cmath>
 
 #include "tenflowers/core/error.hpp"
@@ -47,14 +48,39 @@ MultiHeadAttention::Projection MultiHeadAttention::add_projection(const std::str
   return p;
 }
 
+void MultiHeadAttention::check_projection_input(const Tensor& x, const Projection& p,
+                                                const char* role) const {
+  TF_CHECK(x.size(2) == p.kernel.shape()[0], ShapeError, "layer '", name(),
+           "' (multi_head_attention): built for a ", role, " with last axis ", p.kernel.shape()[0],
+           ", got shape ", x.shape());
+}
+
+Tensor MultiHeadAttention::split_heads(const Tensor& y, int64_t head_dim) const {
+  return y.reshape({y.size(0), y.size(1), num_heads_, head_dim}).permute({0, 2, 1, 3});
+}
+
 Tensor MultiHeadAttention::project(const Tensor& x, const Projection& p, const char* role) const {
+  check_projection_input(x, p, role);
   const Dims& k = p.kernel.shape();
-  TF_CHECK(x.size(2) == k[0], ShapeError, "layer '", name(),
-           "' (multi_head_attention): built for a ", role, " with last axis ", k[0], ", got shape ",
-           x.shape());
-  Tensor y = matmul(x, p.kernel.value().reshape({k[0], k[1] * k[2]}));
-  if (p.bias.defined()) y = y + p.bias.value().reshape({k[1] * k[2]});
-  return y.reshape({x.size(0), x.size(1), k[1], k[2]}).permute({0, 2, 1, 3});
+  const Tensor bias = p.bias.defined() ? p.bias.value().reshape({k[1] * k[2]}) : Tensor();
+  return split_heads(linear(x, p.kernel.value().reshape({k[0], k[1] * k[2]}), bias), k[2]);
+}
+
+std::array<Tensor, 3> MultiHeadAttention::project_self(const Tensor& x) const {
+  check_projection_input(x, query_, "query");
+  const std::array<const Projection*, 3> projections{&query_, &key_, &value_};
+  std::vector<Tensor> kernels, biases;
+  std::vector<int64_t> widths;
+  for (const Projection* p : projections) {
+    const Dims& k = p->kernel.shape();
+    widths.push_back(k[1] * k[2]);
+    kernels.push_back(p->kernel.value().reshape({k[0], widths.back()}));
+    if (p->bias.defined()) biases.push_back(p->bias.value().reshape({widths.back()}));
+  }
+  const Tensor y = linear(x, concat(kernels, 1), biases.empty() ? Tensor() : concat(biases, 0));
+  const std::vector<Tensor> parts = split(y, widths, -1);
+  return {split_heads(parts[0], key_dim_), split_heads(parts[1], key_dim_),
+          split_heads(parts[2], value_dim_)};
 }
 
 Tensor MultiHeadAttention::forward(const std::vector<Tensor>& inputs) {
@@ -102,10 +128,19 @@ Tensor MultiHeadAttention::forward(const std::vector<Tensor>& inputs) {
     }
   }
 
+  // Self-attention projects its one input with the three kernels side by side: one larger
+  // product forward, and one for the input's gradient instead of three.
+  std::array<Tensor, 3> qkv;
+  if (query.id() == value.id() && key.id() == value.id()) {
+    qkv = project_self(query);
+  } else {
+    qkv = {project(query, query_, "query"), project(key, key_, "key"),
+           project(value, value_, "value")};
+  }
   // Scaling the query rather than the scores, as Keras, keeps the [Tq, Tk] work smaller.
-  const Tensor q = project(query, query_, "query") * (1.0 / std::sqrt(double(key_dim_)));
-  const Tensor k = project(key, key_, "key");
-  const Tensor v = project(value, value_, "value");
+  const Tensor q = qkv[0] * (1.0 / std::sqrt(double(key_dim_)));
+  const Tensor& k = qkv[1];
+  const Tensor& v = qkv[2];
   Tensor scores = matmul(q, k.transpose(-2, -1));  // [N, heads, Tq, Tk]
   if (options_.use_causal_mask) {
     const Tensor rows = arange(tq, DType::I64, query.device()).unsqueeze(1);
@@ -117,9 +152,8 @@ Tensor MultiHeadAttention::forward(const std::vector<Tensor>& inputs) {
   const Tensor context =
       matmul(probabilities, v).permute({0, 2, 1, 3}).reshape({n, tq, num_heads_ * value_dim_});
   const Dims& ko = output_kernel_.shape();
-  Tensor y = matmul(context, output_kernel_.value().reshape({ko[0] * ko[1], ko[2]}));
-  if (output_bias_.defined()) y = y + output_bias_;
-  return y;
+  return linear(context, output_kernel_.value().reshape({ko[0] * ko[1], ko[2]}),
+                output_bias_.defined() ? output_bias_.value() : Tensor());
 }
 
 TransformerEncoderBlock::TransformerEncoderBlock(int64_t num_heads, int64_t ff_dim,

@@ -32,9 +32,11 @@ Tensor Dense::forward(const std::vector<Tensor>& inputs) {
   const int64_t in = kernel_.shape()[0];
   TF_CHECK(x.rank() >= 1 && x.size(-1) == in, ShapeError, "layer '", name(),
            "' (dense): built for inputs with last axis ", in, ", got shape ", x.shape());
-  Tensor y = matmul(x, kernel_);
-  if (bias_.defined()) y = y + bias_;
-  return apply_activation(activation_, y);
+  // relu runs in the product's epilogue; other activations after it.
+  const bool relu = activation_ == ActivationKind::Relu;
+  const Tensor y =
+      linear(x, kernel_, bias_.defined() ? Tensor(bias_) : Tensor(), relu ? "relu" : "linear");
+  return relu ? y : apply_activation(activation_, y);
 }
 
 Activation::Activation(const std::string& activation, std::string name)

@@ -1,6 +1,7 @@
 #pragma once
 // MultiHeadAttention and TransformerEncoderBlock (Keras' MultiHeadAttention and keras_nlp's
 // TransformerEncoder), on batch-major sequences [N, T, d].
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,8 +50,13 @@ class MultiHeadAttention : public Layer {
     Variable kernel, bias;
   };
   Projection add_projection(const std::string& name, int64_t in, int64_t head_dim);
+  void check_projection_input(const Tensor& x, const Projection& p, const char* role) const;
+  // [N, T, heads * head_dim] -> per-head [N, heads, T, head_dim] (a view).
+  Tensor split_heads(const Tensor& y, int64_t head_dim) const;
   // x [N, T, d] -> per-head [N, heads, T, head_dim].
   Tensor project(const Tensor& x, const Projection& p, const char* role) const;
+  // Query, key and value of self-attention from one product with the three kernels joined.
+  std::array<Tensor, 3> project_self(const Tensor& x) const;
 
   int64_t num_heads_, key_dim_, value_dim_;
   MultiHeadAttentionOptions options_;
