@@ -8,7 +8,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare import LOWER_IS_BETTER, fmt, fmt_ratio, git_commit, parse_gbench, parse_results, ratio  # noqa: E402
 
-ORDER = ["copy", "W1", "W2", "W3", "W4", "W5", "W6", "W7"]
+ORDER = ["copy", "H2D", "W1", "W2", "W3", "W4", "W5", "W6", "W7"]
 
 
 def table(ours, torch, gpu):

@@ -1,5 +1,6 @@
 // The design brief's GPU workloads on CUDA device 0 (bench/peers/torch_gpu.py runs the same in
-// PyTorch): W1 over 512M f32 (eager, as a graph::Function, and a plain copy as the ceiling), W2
+// PyTorch): W1 over 512M f32 (eager, as a graph::Function, and a plain copy as the ceiling),
+// host-to-device copies of 256 MiB from pageable and from pinned memory, W2
 // GEMM 8192^3 in fp32, tf32 and bf16, the W3/W4 training steps, W5 (ResNet-18 on 3x32x32, batch
 // 256, SGD momentum), W6 (batch 16 x seq 512) and W7 on the GPU. Every iteration ends with a device
 // synchronization, so wall-clock time counts the device's work. Exits with a message where there is
@@ -52,6 +53,27 @@ void copy_n512M(benchmark::State& state) {
     tf::synchronize(kGpu);
   }
   tf::bench::report_rate(state, "GB_per_s", 2.0 * 4 * kW1Elements, 1e-9);
+}
+
+// Host-to-device bandwidth of 256 MiB of f32: from ordinary (pageable) memory with the default
+// copy, which goes through the backend's pinned staging buffers, and from a pinned tensor with a
+// non-blocking copy, one direct DMA. Each iteration waits for the copy to land.
+constexpr int64_t kH2DElements = int64_t{64} << 20;
+
+void host_to_device(benchmark::State& state, bool pinned) {
+  tf::Tensor x = tf::uniform({kH2DElements}, -1.0, 1.0, tf::DType::F32, 4);
+  if (pinned) x = x.pin_memory();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(x.to(kGpu, /*non_blocking=*/pinned));
+    tf::synchronize(kGpu);
+  }
+  tf::bench::report_rate(state, "GB_per_s", 4.0 * kH2DElements, 1e-9);
+}
+void H2D_pageable_256M(benchmark::State& state) {
+  host_to_device(state, false);
+}
+void H2D_pinned_256M(benchmark::State& state) {
+  host_to_device(state, true);
 }
 
 void gemm(benchmark::State& state, tf::DType dtype, bool tf32) {
@@ -134,6 +156,8 @@ void W7_no_tape(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(copy_n512M)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(H2D_pageable_256M)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(H2D_pinned_256M)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W1_n512M)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W1_graph_n512M)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W2_fp32)->Unit(benchmark::kMillisecond)->UseRealTime();

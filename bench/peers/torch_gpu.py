@@ -1,5 +1,6 @@
 """The design brief's GPU workloads in PyTorch eager on CUDA device 0 (bench/gpu_workloads.cpp
-runs the same in tenflowers): W1 over 512M f32 (eager, torch.compile, and a copy), W2 GEMM
+runs the same in tenflowers): W1 over 512M f32 (eager, torch.compile, and a copy), host-to-device
+copies of 256 MiB from pageable and from pinned memory, W2 GEMM
 8192^3 in fp32, tf32 and bf16, W3/W4 train steps, W5 ResNet-18 train steps, W6 batch 16 x seq
 512, W7. Prints
 `RESULT <workload> <variant> <unit> <value>` lines, medians of 5 repetitions of CUDA-event
@@ -11,6 +12,7 @@ import torch
 from torch import nn
 
 W1_N = 512 * 2**20
+H2D_N = 64 * 2**20  # 256 MiB of f32
 W2_N = 8192
 W7_CHAIN = 10_000
 REPEATS = 5
@@ -53,6 +55,21 @@ def w1():
     compiled = torch.compile(lambda t: torch.relu(t * 1.5 + 0.25))
     result("W1", "graph_n512M", "GB_per_s", moved / seconds_per_call(lambda: compiled(x)) / 1e9)
     result("copy", "n512M", "GB_per_s", moved / seconds_per_call(lambda: out.copy_(x)) / 1e9)
+
+
+def h2d():
+    """x.to('cuda') of 256 MiB of f32 from pageable memory, and from pinned memory with
+    non_blocking=True; each call synchronizes, as tenflowers' H2D benchmarks do."""
+    n = H2D_N
+    pageable = torch.rand(n)
+    pinned = pageable.pin_memory()
+
+    def copy(src, non_blocking):
+        out = src.to("cuda", non_blocking=non_blocking)
+        torch.cuda.synchronize()
+        return out
+    result("H2D", "pageable_256M", "GB_per_s", 4 * n / seconds_per_call(lambda: copy(pageable, False)) / 1e9)
+    result("H2D", "pinned_256M", "GB_per_s", 4 * n / seconds_per_call(lambda: copy(pinned, True)) / 1e9)
 
 
 def w2():
@@ -165,7 +182,7 @@ def main():
     # Convolutions in full fp32 (cuDNN's TF32 default off) with each one's algorithm picked by
     # measurement (cudnn.benchmark), as tenflowers runs them.
     torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark = False, True
-    for run in (w1, w2, w3_w4, w5, w6, w7):
+    for run in (w1, h2d, w2, w3_w4, w5, w6, w7):
         log(f"torch {run.__name__}")
         run()
 

@@ -77,4 +77,19 @@ void release_cached_memory(Device device) {
   backend_for(device).pool(device.index).release_cache();
 }
 
+PinnedMemory& pinned_memory() {
+  for (const std::unique_ptr<Backend>& backend : backends()) {
+    if (PinnedMemory* pinned = backend ? backend->pinned_memory() : nullptr) return *pinned;
+  }
+  throw DeviceError(
+      "pinned (page-locked) host memory needs a CUDA device, and this process has none (a build "
+      "without CUDA, or no GPU found); use ordinary CPU tensors here");
+}
+MemoryStats pinned_memory_stats() {
+  return pinned_memory().stats();
+}
+void release_cached_pinned_memory() {
+  pinned_memory().release_cache();
+}
+
 }  // namespace tenflowers

@@ -113,8 +113,13 @@ void CachingAllocator::set_cache_limit(size_t bytes) {
 Storage::Storage(size_t nbytes, CachingAllocator& pool)
     : data_(pool.allocate(nbytes)), nbytes_(nbytes), device_(pool.device()), pool_(&pool) {}
 
-Storage::Storage(void* external, size_t nbytes, Device device, std::function<void(void*)> deleter)
-    : data_(external), nbytes_(nbytes), device_(device), deleter_(std::move(deleter)) {}
+Storage::Storage(void* external, size_t nbytes, Device device, std::function<void(void*)> deleter,
+                 bool page_locked)
+    : data_(external),
+      nbytes_(nbytes),
+      device_(device),
+      deleter_(std::move(deleter)),
+      page_locked_(page_locked) {}
 
 Storage::~Storage() {
   if (pool_) {

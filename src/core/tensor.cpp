@@ -148,10 +148,32 @@ Tensor Tensor::contiguous() const {
   return is_contiguous() ? *this : copy();
 }
 
-Tensor Tensor::to(Device device) const {
+Tensor Tensor::to(Device device, bool non_blocking) const {
   if (device == this->device()) return *this;
   static const OpDef& op = registry().get("to_device");
+  // The flag is only recorded when set, so traced graphs of ordinary copies are unchanged.
+  if (non_blocking) {
+    return dispatch1(op, {*this}, Attrs{{"device", device}, {"non_blocking", true}});
+  }
   return dispatch1(op, {*this}, Attrs{{"device", device}});
+}
+
+Tensor Tensor::pin_memory() const {
+  TF_CHECK(device().is_cpu(), DeviceError,
+           "pin_memory() needs a CPU tensor (pinned memory is host memory), got one on ",
+           device().str());
+  if (is_meta()) throw_no_data();
+  if (is_pinned()) return *this;
+  const Tensor src = contiguous();
+  std::shared_ptr<Storage> storage = pinned_memory().allocate(src.nbytes());
+  if (src.nbytes() > 0) std::memcpy(storage->data(), src.data_ptr(), src.nbytes());
+  return Tensor(make_impl(std::move(storage), Dims(src.shape()), contiguous_strides(src.shape()), 0,
+                          src.dtype(), Device::cpu()));
+}
+
+bool Tensor::is_pinned() const {
+  const std::shared_ptr<Storage>& s = storage();
+  return s && s->page_locked();
 }
 
 int64_t element_offset(const Tensor& t, std::initializer_list<int64_t> index) {

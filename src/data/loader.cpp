@@ -6,6 +6,7 @@
 #include "src/data/node.hpp"
 #include "src/data/ordered_workers.hpp"
 #include "src/data/seed.hpp"
+#include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/ops.hpp"
 
 namespace tenflowers::data {
@@ -21,7 +22,10 @@ struct DataLoader::Source {
     const Tensor rows = order.slice(0, start, std::min(samples, start + options.batch_size));
     Element out;
     out.reserve(tensors.size());
-    for (const Tensor& t : tensors) out.push_back(index_select(t, 0, rows));
+    for (const Tensor& t : tensors) {
+      Tensor batch = index_select(t, 0, rows);
+      out.push_back(options.pin_memory ? batch.pin_memory() : std::move(batch));
+    }
     return out;
   }
 };
@@ -33,6 +37,14 @@ void check_options(const DataLoaderOptions& options) {
            "DataLoader: batch_size must be at least 1, got ", options.batch_size);
   TF_CHECK(options.num_workers >= 0, InvalidArgument,
            "DataLoader: num_workers must be at least 0, got ", options.num_workers);
+  if (options.pin_memory) {
+    try {
+      pinned_memory();
+    } catch (TensorError& e) {
+      e.add_context("DataLoader: pin_memory = true: ");
+      throw;
+    }
+  }
 }
 
 // Stacks the elements of a finite dataset componentwise.
@@ -102,6 +114,10 @@ DataLoader::DataLoader(std::vector<Tensor> tensors, DataLoaderOptions options) {
     TF_CHECK(tensors[i].size(0) == tensors[0].size(0), ShapeError, "DataLoader: tensor ", i,
              " has shape ", tensors[i].shape(), " but tensor 0 has ", tensors[0].size(0),
              " rows; all leading extents must agree");
+    TF_CHECK(!options.pin_memory || tensors[i].device().is_cpu(), DeviceError,
+             "DataLoader: pin_memory = true needs CPU tensors (pinned memory is host memory), "
+             "but tensor ",
+             i, " is on ", tensors[i].device().str());
   }
   auto source = std::make_shared<Source>();
   source->samples = tensors[0].size(0);

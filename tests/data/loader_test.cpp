@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/ops.hpp"
 #include "tenflowers/core/parallel.hpp"
 #include "tests/data/test_util.hpp"
@@ -186,6 +187,24 @@ TEST(DataLoader, ValidatesItsArguments) {
   const DataLoader empty({zeros({0, 3})}, {.batch_size = 2, .num_workers = 2});
   EXPECT_EQ(empty.size(), 0);
   EXPECT_FALSE(empty.epoch(0).next().has_value());
+}
+
+// Without a CUDA device (CI), asking for pinned batches fails at construction, not at the first
+// batch. With one, cuda_tests check the pinned batches themselves.
+TEST(DataLoader, PinMemoryWithoutCudaIsADeviceErrorAtConstruction) {
+  if (has_backend(DeviceType::CUDA)) GTEST_SKIP() << "a CUDA device is present";
+  const Source src(10, 3, 5);
+  try {
+    DataLoader(src.tensors(), {.batch_size = 4, .num_workers = 2, .pin_memory = true});
+    FAIL() << "a loader with pin_memory was built without a CUDA device";
+  } catch (const DeviceError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("pin_memory"), std::string::npos) << message;
+    EXPECT_NE(message.find("needs a CUDA device"), std::string::npos) << message;
+  }
+  const Dataset rows = Dataset::from_tensors(src.tensors());
+  EXPECT_THROW(DataLoader(rows, {.pin_memory = true}), DeviceError);
+  EXPECT_NO_THROW(DataLoader(src.tensors(), {.batch_size = 4, .pin_memory = false}));
 }
 
 }  // namespace

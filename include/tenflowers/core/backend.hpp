@@ -9,6 +9,22 @@
 
 namespace tenflowers {
 
+// Page-locked ("pinned") host memory, which a backend's devices read by DMA (CUDA: cudaHostAlloc).
+// Its storages are ordinary CPU storages whose blocks come from a caching pool; a block that an
+// asynchronous copy may still be reading is not handed out again until that copy has run.
+class PinnedMemory {
+ public:
+  virtual ~PinnedMemory() = default;
+  virtual std::shared_ptr<Storage> allocate(size_t nbytes) = 0;
+  // Queues a copy of nbytes from `src`, inside `storage` (from allocate()), to `dst` on `device`
+  // and returns without waiting: the source must not be written until the device has run it.
+  virtual void copy_to_device_async(void* dst, Device device, const Storage& storage,
+                                    const void* src, size_t nbytes) = 0;
+  // Blocks held by storages or by copies still reading them count as in use.
+  virtual MemoryStats stats() = 0;
+  virtual void release_cache() = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -22,6 +38,8 @@ class Backend {
   virtual void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device,
                           size_t nbytes) = 0;
   virtual void synchronize(int index) { (void)index; }
+  // The pinned host memory this backend's devices copy from directly; null when it has none.
+  virtual PinnedMemory* pinned_memory() { return nullptr; }
 };
 
 // Backends are registered by tenflowers::init() (see tenflowers/tenflowers.hpp).
@@ -46,5 +64,12 @@ bool matmul_allow_tf32();
 MemoryStats memory_stats(Device device = Device::cpu());
 void reset_peak_memory(Device device = Device::cpu());
 void release_cached_memory(Device device = Device::cpu());
+
+// The pinned host memory of the process (Tensor::pin_memory allocates from it). Throws
+// DeviceError when no registered backend has one: a build without CUDA, or no GPU found.
+PinnedMemory& pinned_memory();
+MemoryStats pinned_memory_stats();
+// Returns the cached pinned blocks to the system; blocks that a copy may still read stay.
+void release_cached_pinned_memory();
 
 }  // namespace tenflowers

@@ -73,11 +73,14 @@ class CachingAllocator {
 };
 
 // A buffer on one device, shared by every tensor that views it. Either owned (from a pool) or
-// borrowed from outside (NumPy, DLPack) with a deleter that the last reference calls.
+// borrowed from outside (NumPy, DLPack, the pinned host pool) with a deleter that the last
+// reference calls.
 class Storage {
  public:
   Storage(size_t nbytes, CachingAllocator& pool);
-  Storage(void* external, size_t nbytes, Device device, std::function<void(void*)> deleter);
+  // `page_locked`: host memory a device reads by DMA (see PinnedMemory in backend.hpp).
+  Storage(void* external, size_t nbytes, Device device, std::function<void(void*)> deleter,
+          bool page_locked = false);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -85,6 +88,7 @@ class Storage {
   void* data() const { return data_; }
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
+  bool page_locked() const { return page_locked_; }
   // Bumped by every in-place write (dispatch_into, Variable::assign), so a tape can tell that a
   // tensor it saved was overwritten before its gradient was taken.
   uint64_t version() const { return version_.load(std::memory_order_relaxed); }
@@ -97,6 +101,7 @@ class Storage {
   Device device_;
   CachingAllocator* pool_ = nullptr;
   std::function<void(void*)> deleter_;
+  bool page_locked_ = false;
 };
 
 }  // namespace tenflowers

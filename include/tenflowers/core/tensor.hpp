@@ -107,9 +107,19 @@ class Tensor {
   Tensor clone() const;       // same as view(): a reference-count increment, no data copied
   Tensor copy() const;        // a contiguous deep copy on the same device
   Tensor contiguous() const;  // this tensor when already contiguous, else a contiguous copy
-  Tensor to(Device device) const;
+  // A copy on `device` (this tensor when it is already there). By default the source may be
+  // changed as soon as to() returns. non_blocking = true lets a host-to-device copy from pinned
+  // memory (is_pinned()) return before the device has read the source, which must then stay
+  // unchanged until that device's work has run (synchronize(), or reading a result back); every
+  // other copy behaves as by default. See docs/cuda.md, "Pinned host memory".
+  Tensor to(Device device, bool non_blocking = false) const;
   Tensor to(DType dtype) const { return cast(dtype); }
   Tensor cpu() const { return to(Device::cpu()); }
+  // A contiguous copy of this CPU tensor in page-locked host memory, or this tensor when it is
+  // pinned already. It is an ordinary CPU tensor for every op; copies from it to a GPU are
+  // direct DMA. DeviceError for a tensor not on the CPU, or without a CUDA device.
+  Tensor pin_memory() const;
+  bool is_pinned() const;  // its storage is page-locked host memory
 
   // ---- element access (any device; copies to host when needed) ------------------------------
   template <class T>

@@ -25,12 +25,17 @@ struct DataLoaderOptions {
   uint64_t seed = 0;
   bool drop_last = false;  // drop the last batch when it is smaller than batch_size
   int num_workers = 0;     // 0: batches are assembled on the consumer's thread, on demand
+  // Batches in pinned host memory (Tensor::pin_memory, copied there by whoever assembles them:
+  // the workers, or the consumer), so `batch.to(gpu, true)` is a direct, asynchronous DMA.
+  // Needs a CUDA device and CPU tensors (DeviceError at construction otherwise).
+  bool pin_memory = false;
 };
 
 class DataLoader {
  public:
   // ShapeError unless every tensor has rank >= 1 and the same leading extent; InvalidArgument
-  // for no tensors, batch_size < 1 or num_workers < 0.
+  // for no tensors, batch_size < 1 or num_workers < 0; DeviceError for pin_memory without a
+  // CUDA device or with tensors not on the CPU.
   DataLoader(std::vector<Tensor> tensors, DataLoaderOptions options);
   // Materializes a finite dataset (known or unknown cardinality; InvalidArgument when
   // infinite): component c of the samples is stacked into tensor c, so every element must

@@ -1,5 +1,6 @@
 // The CUDA backend: device memory from cudaMalloc behind the core caching pool, transfers
-// through pinned staging buffers, and synchronization. Every device's work is ordered on its
+// through pinned staging buffers (or straight from pinned tensors, pinned_memory.cpp), and
+// synchronization. Every device's work is ordered on its
 // one compute stream (runtime.hpp), so a block the pool hands out again is only touched by
 // work queued after the work that used it before: the pool needs no events.
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "src/backends/cuda/pinned_memory.hpp"
 #include "src/backends/cuda/register.hpp"
 #include "src/backends/cuda/runtime.hpp"
 #include "tenflowers/core/backend.hpp"
@@ -92,7 +94,7 @@ class PinnedStaging {
 
 class CudaBackend final : public Backend {
  public:
-  CudaBackend() {
+  CudaBackend() : pinned_(make_pinned_memory(visible_device_count())) {
     for (int i = 0; i < visible_device_count(); ++i) {
       // Freed blocks stay cached up to the device's memory: cudaFree synchronizes the device, so
       // returning blocks is left to out-of-memory retries and release_cached_memory().
@@ -136,7 +138,10 @@ class CudaBackend final : public Backend {
     check(cudaStreamSynchronize(use_device(index)), "synchronizing " + Device::cuda(index).str());
   }
 
+  PinnedMemory* pinned_memory() override { return pinned_.get(); }
+
  private:
+  std::unique_ptr<PinnedMemory> pinned_;
   std::vector<std::unique_ptr<CachingAllocator>> pools_;
   std::vector<std::unique_ptr<PinnedStaging>> staging_;
 };

@@ -13,7 +13,14 @@ std::vector<Tensor> to_device(std::span<const Tensor> in, const Attrs& attrs) {
   const Tensor src = in[0].contiguous();
   Tensor dst = Tensor::empty(src.shape(), src.dtype(), target);
   Backend& backend = target.is_cpu() ? backend_for(src.device()) : backend_for(target);
-  if (src.nbytes() > 0) {
+  if (src.nbytes() == 0) return {dst};
+  // Only an opted-in copy from pinned memory may return before the device has read its source;
+  // every other copy leaves the source free to change once it returns.
+  PinnedMemory* pinned = target.is_cpu() ? nullptr : backend.pinned_memory();
+  if (pinned && src.is_pinned() && attrs.get_bool_or("non_blocking", false)) {
+    pinned->copy_to_device_async(dst.data_ptr(), target, *src.storage(), src.data_ptr(),
+                                 src.nbytes());
+  } else {
     backend.copy_bytes(dst.data_ptr(), target, src.data_ptr(), src.device(), src.nbytes());
   }
   return {dst};
