@@ -1,7 +1,8 @@
 // The design brief's GPU workloads on CUDA device 0 (bench/peers/torch_gpu.py runs the same in
 // PyTorch): W1 over 512M f32 (eager, as a graph::Function, and a plain copy as the ceiling),
-// host-to-device copies of 256 MiB from pageable and from pinned memory, W2
-// GEMM 8192^3 in fp32, tf32 and bf16, the W3/W4 training steps, W5 (ResNet-18 on 3x32x32, batch
+// host-to-device copies of 256 MiB from pageable and from pinned memory, W2 GEMM 8192^3 in fp32,
+// tf32 and bf16, the W3/W4 training steps (eager, and captured once as a CUDA graph and
+// replayed), W5 (ResNet-18 on 3x32x32, batch
 // 256, SGD momentum), W6 (batch 16 x seq 512) and W7 on the GPU. Every iteration ends with a device
 // synchronization, so wall-clock time counts the device's work. Exits with a message where there is
 // no GPU.
@@ -112,6 +113,21 @@ void W3_batch32(benchmark::State& state) {
 void W4_batch256(benchmark::State& state) {
   run_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256, w3_w4_adam(), kGpu);
 }
+
+// The same steps captured once as a CUDA graph and replayed.
+using tf::bench::run_graph_train_steps;
+void W3_graph_batch512(benchmark::State& state) {
+  run_graph_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 512,
+                        w3_w4_adam(true), kGpu);
+}
+void W3_graph_batch32(benchmark::State& state) {
+  run_graph_train_steps(state, *nn::models::mlp({1024, 1024}, 10), tf::Dims{784}, 32,
+                        w3_w4_adam(true), kGpu);
+}
+void W4_graph_batch256(benchmark::State& state) {
+  run_graph_train_steps(state, *nn::models::small_cnn(10), tf::Dims{1, 28, 28}, 256,
+                        w3_w4_adam(true), kGpu);
+}
 void W5_batch256(benchmark::State& state) {
   run_train_steps(state, *nn::models::resnet18(10), tf::Dims{3, 32, 32}, 256,
                   std::make_shared<nn::SGD>(nn::SGDOptions{.learning_rate = 0.1, .momentum = 0.9}),
@@ -166,6 +182,9 @@ BENCHMARK(W2_bf16)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W3_batch512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W3_batch32)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W4_batch256)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W3_graph_batch512)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W3_graph_batch32)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(W4_graph_batch256)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W5_batch256)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W6_b16_s512)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(W7_no_tape)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -1,7 +1,8 @@
 """The design brief's GPU workloads in PyTorch eager on CUDA device 0 (bench/gpu_workloads.cpp
 runs the same in tenflowers): W1 over 512M f32 (eager, torch.compile, and a copy), host-to-device
-copies of 256 MiB from pageable and from pinned memory, W2 GEMM
-8192^3 in fp32, tf32 and bf16, W3/W4 train steps, W5 ResNet-18 train steps, W6 batch 16 x seq
+copies of 256 MiB from pageable and from pinned memory, W2 GEMM 8192^3 in fp32, tf32 and bf16,
+W3/W4 train steps (eager, and captured with torch.cuda.graph and replayed), W5 ResNet-18 train
+steps, W6 batch 16 x seq
 512, W7. Prints
 `RESULT <workload> <variant> <unit> <value>` lines, medians of 5 repetitions of CUDA-event
 timings after a warm-up."""
@@ -98,6 +99,33 @@ def train_step_fn(model, x, y, make_optimizer=lambda params: torch.optim.Adam(pa
     return step
 
 
+def graph_train_step_fn(model, x, y):
+    """The same train step captured once with torch.cuda.graph and replayed, as the torch docs
+    show for a whole network: Adam with capturable=True, warm-up iterations on a side stream,
+    grads set to None before the capture; the loss read back each step."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, capturable=True)
+    loss_fn = nn.CrossEntropyLoss()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(x), y).backward()
+            optimizer.step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    optimizer.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        static_loss = loss_fn(model(x), y)
+        static_loss.backward()
+        optimizer.step()
+
+    def step():
+        graph.replay()
+        return static_loss.item()
+    return step
+
+
 def w3_w4():
     mlp = lambda: nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(),
                                 nn.Linear(1024, 10)).cuda()
@@ -106,13 +134,17 @@ def w3_w4():
         y = torch.randint(0, 10, (batch,), device="cuda")
         result("W3", f"batch{batch}", "samples_per_s",
                batch / seconds_per_call(train_step_fn(mlp(), x, y)))
-    cnn = nn.Sequential(
+        result("W3", f"graph_batch{batch}", "samples_per_s",
+               batch / seconds_per_call(graph_train_step_fn(mlp(), x, y)))
+    cnn = lambda: nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10)).cuda()
     x = torch.rand(256, 1, 28, 28, device="cuda")
     y = torch.randint(0, 10, (256,), device="cuda")
-    result("W4", "batch256", "samples_per_s", 256 / seconds_per_call(train_step_fn(cnn, x, y)))
+    result("W4", "batch256", "samples_per_s", 256 / seconds_per_call(train_step_fn(cnn(), x, y)))
+    result("W4", "graph_batch256", "samples_per_s",
+           256 / seconds_per_call(graph_train_step_fn(cnn(), x, y)))
 
 
 class BasicBlock(nn.Module):

@@ -38,10 +38,7 @@ const Tensor& Variable::value() const {
 }
 
 void Variable::assign(const Tensor& v) {
-  HooksPaused paused;
-  Tensor target = handle();
-  const Tensor source = v.cast(target.dtype()).broadcast_to(target.shape());
-  dispatch_into(TF_OP("copy"), {source}, {}, target);
+  copy_into(handle(), v);
 }
 
 void Variable::assign_add(const Tensor& delta) {

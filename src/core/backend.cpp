@@ -67,6 +67,20 @@ void synchronize(Device device) {
   backend_for(device).synchronize(device.index);
 }
 
+bool capturing(Device device) {
+  return !device.is_cpu() && backend_for(device).capturing(device.index);
+}
+
+void Backend::begin_capture(int index) {
+  throw UnsupportedError("graph capture is not supported on " + Device{type(), index}.str() +
+                         " (expected a CUDA device)");
+}
+
+std::unique_ptr<RecordedWork> Backend::end_capture(int index) {
+  throw InternalError("end_capture on " + Device{type(), index}.str() +
+                      ", which never began a capture");
+}
+
 MemoryStats memory_stats(Device device) {
   return backend_for(device).pool(device.index).stats();
 }

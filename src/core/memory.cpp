@@ -7,12 +7,13 @@
 namespace tenflowers {
 
 CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes)
-    : raw_(std::move(raw)),
-      cache_limit_(cache_limit_bytes),
-      indexed_blocks_(kIndexedLimit / kGranule) {}
+    : raw_(std::move(raw)), cache_limit_(cache_limit_bytes) {}
 
 CachingAllocator::~CachingAllocator() {
-  release_cache();
+  std::lock_guard lock(mutex_);
+  capturing_ = nullptr;
+  release_cache_locked();
+  // Blocks of graph pools still alive at exit are left to the driver.
 }
 
 size_t CachingAllocator::round_large(size_t nbytes) {
@@ -24,27 +25,66 @@ size_t CachingAllocator::round_large(size_t nbytes) {
   return (nbytes + step - 1) / step * step;
 }
 
-std::vector<void*>& CachingAllocator::free_list_locked(size_t rounded) {
-  if (rounded <= kIndexedLimit) return indexed_blocks_[rounded / kGranule - 1];
-  return free_blocks_[rounded];
+std::vector<void*>& CachingAllocator::FreeLists::list(size_t rounded) {
+  if (rounded <= kIndexedLimit) return indexed[rounded / kGranule - 1];
+  return large[rounded];
+}
+
+void* CachingAllocator::FreeLists::pop(size_t rounded) {
+  std::vector<void*>* found = nullptr;
+  if (rounded <= kIndexedLimit) {
+    found = &indexed[rounded / kGranule - 1];
+  } else if (auto it = large.find(rounded); it != large.end()) {
+    found = &it->second;
+  }
+  if (!found || found->empty()) return nullptr;
+  void* ptr = found->back();
+  found->pop_back();
+  return ptr;
+}
+
+template <class F>
+void CachingAllocator::FreeLists::drain(F&& f) {
+  for (size_t i = 0; i < indexed.size(); ++i) {
+    for (void* ptr : indexed[i]) f(ptr, (i + 1) * kGranule);
+    indexed[i] = std::vector<void*>();
+  }
+  for (auto& [size, blocks] : large) {
+    for (void* ptr : blocks) f(ptr, size);
+  }
+  large.clear();
+}
+
+void* CachingAllocator::take_for_graph_locked(size_t size) {
+  GraphPool& pool = *capturing_;
+  if (void* ptr = pool.free.pop(size)) {
+    stats_.graph_pool_bytes -= size;
+    return ptr;
+  }
+  // A cached block joins the pool: work queued before the capture precedes every replay.
+  void* ptr = cache_.pop(size);
+  if (ptr) {
+    stats_.cached_bytes -= size;
+    graph_blocks_.emplace(ptr, &pool);
+  }
+  return ptr;
 }
 
 void* CachingAllocator::allocate(size_t nbytes) {
   const size_t size = round_size(nbytes);
+  bool during_capture = false;
   {
     std::lock_guard lock(mutex_);
     ++stats_.allocations;
-    std::vector<void*>* list = nullptr;
-    if (size <= kIndexedLimit) {
-      list = &indexed_blocks_[size / kGranule - 1];
-    } else if (auto it = free_blocks_.find(size); it != free_blocks_.end()) {
-      list = &it->second;
-    }
-    if (list && !list->empty()) {
-      void* ptr = list->back();
-      list->pop_back();
+    during_capture = capturing_ != nullptr;
+    void* ptr = during_capture ? take_for_graph_locked(size) : cache_.pop(size);
+    if (ptr) {
+      if (during_capture) {
+        ++capturing_->live_blocks;
+      } else {
+        stats_.cached_bytes -= size;
+      }
       ++stats_.cache_hits;
-      stats_.cached_bytes -= size;
       stats_.in_use_bytes += size;
       stats_.peak_in_use_bytes = std::max(stats_.peak_in_use_bytes, stats_.in_use_bytes);
       return ptr;
@@ -53,7 +93,12 @@ void* CachingAllocator::allocate(size_t nbytes) {
   void* ptr = nullptr;
   try {
     ptr = raw_->allocate(size);
-  } catch (const OutOfMemoryError&) {
+  } catch (const OutOfMemoryError& e) {
+    if (during_capture) {
+      throw OutOfMemoryError(std::string(e.what()) +
+                             " during a graph capture (returning the cache to the device would "
+                             "synchronize it; call release_cached_memory() before capturing)");
+    }
     release_cache();
     ptr = raw_->allocate(size);  // a second failure propagates
   }
@@ -61,19 +106,86 @@ void* CachingAllocator::allocate(size_t nbytes) {
   ++stats_.device_allocations;
   stats_.in_use_bytes += size;
   stats_.peak_in_use_bytes = std::max(stats_.peak_in_use_bytes, stats_.in_use_bytes);
+  if (capturing_) {
+    graph_blocks_.emplace(ptr, capturing_);
+    ++capturing_->live_blocks;
+  }
   return ptr;
+}
+
+// A block leaves every graph pool and goes to the cache (or the device when the cache is full
+// and no capture runs).
+void CachingAllocator::give_back_locked(void* ptr, size_t size) {
+  if (capturing_ || stats_.cached_bytes + size <= cache_limit_) {
+    cache_.list(size).push_back(ptr);
+    stats_.cached_bytes += size;
+  } else {
+    raw_->deallocate(ptr, size);
+  }
 }
 
 void CachingAllocator::deallocate(void* ptr, size_t nbytes) {
   const size_t size = round_size(nbytes);
   std::lock_guard lock(mutex_);
   stats_.in_use_bytes -= size;
-  if (stats_.cached_bytes + size > cache_limit_) {
-    raw_->deallocate(ptr, size);
+  GraphPool* owner = nullptr;
+  if (!graph_blocks_.empty()) {
+    if (auto it = graph_blocks_.find(ptr); it != graph_blocks_.end()) {
+      owner = it->second;
+      --owner->live_blocks;
+    }
+  }
+  // A block freed during a capture joins its pool whoever owned it: the captured work may have
+  // read it, so every replay may read it again.
+  GraphPool* target = owner && owner->graph_alive ? owner : capturing_;
+  if (owner && owner != target) {
+    graph_blocks_.erase(ptr);
+    if (owner->live_blocks == 0) {
+      std::erase_if(graph_pools_,
+                    [owner](const auto& entry) { return entry.second.get() == owner; });
+    }
+  }
+  if (target) {
+    graph_blocks_[ptr] = target;
+    target->free.list(size).push_back(ptr);
+    stats_.graph_pool_bytes += size;
     return;
   }
-  free_list_locked(size).push_back(ptr);
-  stats_.cached_bytes += size;
+  give_back_locked(ptr, size);
+}
+
+uint64_t CachingAllocator::begin_graph_pool() {
+  std::lock_guard lock(mutex_);
+  TF_CHECK(!capturing_, InvalidArgument, "a graph capture is already running on ", device().str(),
+           " (expected one capture at a time per device)");
+  const uint64_t id = next_graph_pool_++;
+  capturing_ = graph_pools_.emplace(id, std::make_unique<GraphPool>()).first->second.get();
+  return id;
+}
+
+void CachingAllocator::end_graph_pool() {
+  std::lock_guard lock(mutex_);
+  capturing_ = nullptr;
+}
+
+bool CachingAllocator::capturing() const {
+  std::lock_guard lock(mutex_);
+  return capturing_ != nullptr;
+}
+
+void CachingAllocator::release_graph_pool(uint64_t id) {
+  std::lock_guard lock(mutex_);
+  const auto it = graph_pools_.find(id);
+  if (it == graph_pools_.end()) return;
+  GraphPool* pool = it->second.get();
+  if (pool == capturing_) capturing_ = nullptr;
+  pool->graph_alive = false;
+  pool->free.drain([&](void* ptr, size_t size) {
+    stats_.graph_pool_bytes -= size;
+    graph_blocks_.erase(ptr);
+    give_back_locked(ptr, size);
+  });
+  if (pool->live_blocks == 0) graph_pools_.erase(it);
 }
 
 MemoryStats CachingAllocator::stats() const {
@@ -88,26 +200,21 @@ void CachingAllocator::reset_peak() {
 
 void CachingAllocator::release_cache() {
   std::lock_guard lock(mutex_);
+  TF_CHECK(!capturing_, UnsupportedError, "releasing cached memory of ", device().str(),
+           " during a graph capture (freeing device memory synchronizes the device); release it "
+           "before or after the capture");
   release_cache_locked();
 }
 
 void CachingAllocator::release_cache_locked() {
-  for (size_t i = 0; i < indexed_blocks_.size(); ++i) {
-    std::vector<void*>& blocks = indexed_blocks_[i];
-    for (void* ptr : blocks) raw_->deallocate(ptr, (i + 1) * kGranule);
-    blocks = std::vector<void*>();
-  }
-  for (auto& [size, blocks] : free_blocks_) {
-    for (void* ptr : blocks) raw_->deallocate(ptr, size);
-  }
-  free_blocks_.clear();
+  cache_.drain([this](void* ptr, size_t size) { raw_->deallocate(ptr, size); });
   stats_.cached_bytes = 0;
 }
 
 void CachingAllocator::set_cache_limit(size_t bytes) {
   std::lock_guard lock(mutex_);
   cache_limit_ = bytes;
-  if (stats_.cached_bytes > cache_limit_) release_cache_locked();
+  if (stats_.cached_bytes > cache_limit_ && !capturing_) release_cache_locked();
 }
 
 Storage::Storage(size_t nbytes, CachingAllocator& pool)

@@ -144,6 +144,14 @@ Tensor Tensor::copy() const {
   return dispatch1(op, {*this});
 }
 
+void copy_into(const Tensor& dst, const Tensor& src) {
+  static const OpDef& op = registry().get("copy");
+  HooksPaused paused;  // an in-place write is not part of a differentiated computation
+  Tensor target = dst;
+  const Tensor source = src.to(dst.device()).cast(dst.dtype()).broadcast_to(dst.shape());
+  dispatch_into(op, {source}, {}, target);
+}
+
 Tensor Tensor::contiguous() const {
   return is_contiguous() ? *this : copy();
 }

@@ -1,7 +1,9 @@
 // Checks for the fused optimizer updates: each op runs out of place on random (strided)
 // inputs and in place on contiguous copies (as optimizers run it), and every output is compared
 // with torch.optim's formulas evaluated per element in float64 here. Every structural flag
-// (momentum, Nesterov, amsgrad, centered, ...) is covered; numeric attributes are random.
+// (momentum, Nesterov, amsgrad, centered, ...) is covered; numeric attributes are random. Each
+// op also runs with `step_on_device` (the capturable optimizers' form): the step-dependent
+// values then come from an f64 step state input, and their attributes are poisoned with NaN.
 #include <cmath>
 #include <limits>
 
@@ -41,10 +43,32 @@ Attrs common_attrs(Rng& rng) {
                {"grad_scale", rng.integer(0, 1) ? rng.uniform(0.3, 1.0) : 1.0}};
 }
 
+// The attributes and extra input that make an update read `attrs`' step-dependent values from a
+// step state {t, learning_rate, bias_correction1, bias_correction2} instead.
+Attrs step_on_device_attrs(const Attrs& attrs) {
+  Attrs a = attrs;
+  const double lr = attrs.get_float("learning_rate");
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  a.set("step_on_device", true).set("learning_rate", nan);
+  if (attrs.has("bias_correction1")) {
+    a.set("bias_correction1", nan).set("bias_correction2", nan);
+    a.set("decoupled_weight_decay", attrs.get_float("decoupled_weight_decay") / lr);
+  }
+  return a;
+}
+Tensor step_state_for(const Attrs& attrs, Device device) {
+  return Tensor::from_vec<double>(
+      {7.0, attrs.get_float("learning_rate"), attrs.get_float_or("bias_correction1", 1.0),
+       attrs.get_float_or("bias_correction2", 1.0)},
+      {4}, device);
+}
+
 void expect_update_matches(const std::string& op_name, Rng& rng, Device device,
-                           const std::vector<int64_t>& shape, DType dtype, const Attrs& attrs,
-                           const std::vector<SlotRange>& slots, const ElementRule& rule) {
+                           const std::vector<int64_t>& shape, DType dtype, const Attrs& rule_attrs,
+                           const std::vector<SlotRange>& slots, const ElementRule& rule,
+                           bool step_on_device = false) {
   const OpDef& op = registry().get(op_name);
+  const Attrs attrs = step_on_device ? step_on_device_attrs(rule_attrs) : rule_attrs;
   SCOPED_TRACE(op_name + " " + std::string(dtype_name(dtype)) + format_dims(shape) + " {" +
                attrs.str() + "}");
   const auto layout = [&] { return kLayouts[rng.integer(0, 2)]; };
@@ -66,6 +90,8 @@ void expect_update_matches(const std::string& op_name, Rng& rng, Device device,
     for (size_t k = 0; k < state.size(); ++k) expected[k].data[e] = state[k];
   }
 
+  const Tensor step_state = step_state_for(rule_attrs, device);
+  if (step_on_device) inputs.push_back(step_state);
   const std::vector<Tensor> out = dispatch(op, inputs, attrs);
   ASSERT_EQ(out.size(), expected.size());
   for (size_t k = 0; k < out.size(); ++k) {
@@ -74,9 +100,10 @@ void expect_update_matches(const std::string& op_name, Rng& rng, Device device,
 
   // In place on contiguous state tensors, as Optimizer::apply_gradients runs it.
   std::vector<Tensor> state_tensors{inputs[0].copy()};
-  for (size_t k = 2; k < inputs.size(); ++k) state_tensors.push_back(inputs[k].copy());
+  for (size_t k = 2; k < slots.size() + 2; ++k) state_tensors.push_back(inputs[k].copy());
   std::vector<Tensor> in_place{state_tensors[0], inputs[1]};
   in_place.insert(in_place.end(), state_tensors.begin() + 1, state_tensors.end());
+  if (step_on_device) in_place.push_back(step_state);
   dispatch_into(op, in_place, attrs, state_tensors);
   for (size_t k = 0; k < state_tensors.size(); ++k) {
     EXPECT_CLOSE_TO_REF(state_tensors[k], expected[k], tolerance_for(dtype)) << "in place " << k;
@@ -93,6 +120,9 @@ void check_update(const std::string& op_name, Rng& rng, Device device, const Att
     }
   }
   expect_update_matches(op_name, rng, device, {129, 301}, DType::F32, attrs, slots, rule);
+  for (DType dtype : kFloatTypes) {
+    expect_update_matches(op_name, rng, device, random_shape(rng), dtype, attrs, slots, rule, true);
+  }
 
   const OpDef& op = registry().get(op_name);
   const Tensor p = zeros({2, 3}, DType::F32, device);
@@ -115,6 +145,48 @@ void check_update(const std::string& op_name, Rng& rng, Device device, const Att
   std::vector<Tensor> aliased{state[0], state[0]};
   aliased.insert(aliased.end(), state.begin() + 1, state.end());
   EXPECT_THROW(dispatch_into(op, aliased, attrs, state), InvalidArgument);
+  // The step state: present exactly when step_on_device is set, f64 of shape [4].
+  const Attrs device_attrs = step_on_device_attrs(attrs);
+  EXPECT_THROW(dispatch(op, ok, device_attrs), InvalidArgument);
+  bad = ok;
+  bad.push_back(zeros({4}, DType::F32, device));
+  EXPECT_THROW(dispatch(op, bad, device_attrs), DTypeError);
+  bad.back() = zeros({3}, DType::F64, device);
+  EXPECT_THROW(dispatch(op, bad, device_attrs), ShapeError);
+}
+
+// optimizer_step against the formula: t += 1, lr, 1 - beta1^t, 1 - beta2^t.
+void check_optimizer_step(Rng& rng, Device device) {
+  const OpDef& op = registry().get("optimizer_step");
+  for (int rep = 0; rep < 3; ++rep) {
+    const double t = static_cast<double>(rng.integer(0, 50));
+    const double lr = rng.uniform(1e-4, 1.0);
+    const double beta1 = rep == 0 ? 0.0 : rng.uniform(0.5, 0.99);
+    const double beta2 = rep == 0 ? 0.0 : rng.uniform(0.9, 0.9999);
+    const Attrs attrs{{"beta1", beta1}, {"beta2", beta2}};
+    SCOPED_TRACE("t=" + std::to_string(t) + " {" + attrs.str() + "}");
+    const std::vector<double> expected{t + 1.0, lr, 1.0 - std::pow(beta1, t + 1.0),
+                                       1.0 - std::pow(beta2, t + 1.0)};
+    const Tensor state = Tensor::from_vec<double>({t, 0.5, 0.25, 0.125}, {4}, device);
+    const Tensor rate = Tensor::from_scalar(lr, device);
+    const auto close = [&](const Tensor& got) {
+      const std::vector<double> v = got.to_vector<double>();
+      ASSERT_EQ(v.size(), expected.size());
+      for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], expected[i], 1e-14) << i;
+    };
+    close(dispatch1(op, {state, rate}, attrs));
+    EXPECT_EQ(state.to_vector<double>()[0], t);  // out of place leaves the input
+    Tensor in_place = state.copy();
+    dispatch_into(op, {in_place, rate}, attrs, in_place);
+    close(in_place);
+  }
+  const Tensor rate = Tensor::from_scalar(0.1, device);
+  const Attrs attrs{{"beta1", 0.9}, {"beta2", 0.999}};
+  EXPECT_THROW(dispatch1(op, {zeros({4}, DType::F32, device), rate}, attrs), DTypeError);
+  EXPECT_THROW(dispatch1(op, {zeros({5}, DType::F64, device), rate}, attrs), ShapeError);
+  EXPECT_THROW(
+      dispatch1(op, {zeros({4}, DType::F64, device), zeros({2}, DType::F64, device)}, attrs),
+      InvalidArgument);
 }
 
 void check_sgd(Rng& rng, Device device) {
@@ -232,6 +304,7 @@ void register_optimizer_checks(CheckRegistry& r) {
   r.add({"adam_update"}, check_adam);
   r.add({"rmsprop_update"}, check_rmsprop);
   r.add({"adagrad_update"}, check_adagrad);
+  r.add({"optimizer_step"}, check_optimizer_step);
 }
 
 }  // namespace tenflowers::testing

@@ -156,6 +156,17 @@ TEST(Optimizers, EveryConfigurationMatchesNaiveFloat64) {
   }
 }
 
+// Capturable optimizers keep the step count, learning rate and bias corrections in a step state
+// advanced by the optimizer_step op (what a replayed CUDA graph reads): the same steps, clipping
+// and schedules included.
+TEST(Optimizers, CapturableConfigurationsMatchNaiveFloat64) {
+  for (Config config : all_configs()) {
+    config.common.capturable = true;
+    config.label += " capturable";
+    expect_matches_naive(config, DType::F64, {1e-11, 1e-13});
+  }
+}
+
 // f32 computes in float: each step adds a few roundings of values of size <= ~2 (about 1e-7
 // each), so six steps stay well within 1e-5 relative plus 5e-6 absolute.
 TEST(Optimizers, EveryConfigurationMatchesNaiveFloat32) {
@@ -311,49 +322,55 @@ TEST(Optimizers, MinimizeLeastSquaresThroughGradientTape) {
 }
 
 // state() saved after some steps and loaded into a fresh optimizer gives identical next steps.
+// Capturable optimizers too, loading into one whose step state already exists (it restarts from
+// the loaded count).
 TEST(Optimizers, StateRoundTripGivesIdenticalNextSteps) {
-  for (const Config& config : all_configs()) {
-    SCOPED_TRACE(config.label);
-    Rng rng = Rng::for_test();
-    std::vector<Variable> vars, copies;
-    for (size_t i = 0; i < kShapes.size(); ++i) {
-      const Tensor init =
-          tensor_of(random_values(rng, static_cast<size_t>(Dims(kShapes[i]).numel())), kShapes[i],
-                    DType::F32);
-      vars.emplace_back(init, "layer" + std::to_string(i) + "/kernel");
-      copies.emplace_back(init, "layer" + std::to_string(i) + "/kernel");
-    }
-    const auto random_grads = [&] {
-      std::vector<Tensor> grads;
-      for (const Variable& v : vars) {
-        grads.push_back(tensor_of(random_values(rng, static_cast<size_t>(v.shape().numel())),
-                                  v.shape().vec(), DType::F32));
+  for (bool capturable : {false, true}) {
+    for (Config config : all_configs()) {
+      config.common.capturable = capturable;
+      SCOPED_TRACE(config.label + (capturable ? " capturable" : ""));
+      Rng rng = Rng::for_test();
+      std::vector<Variable> vars, copies;
+      for (size_t i = 0; i < kShapes.size(); ++i) {
+        const Tensor init =
+            tensor_of(random_values(rng, static_cast<size_t>(Dims(kShapes[i]).numel())), kShapes[i],
+                      DType::F32);
+        vars.emplace_back(init, "layer" + std::to_string(i) + "/kernel");
+        copies.emplace_back(init, "layer" + std::to_string(i) + "/kernel");
       }
-      return grads;
-    };
-    std::unique_ptr<Optimizer> original = make_optimizer(config);
-    for (int step = 0; step < 3; ++step) original->apply_gradients(random_grads(), vars);
-    std::vector<std::pair<std::string, Tensor>> saved;
-    for (const auto& [name, t] : original->state()) saved.emplace_back(name, t.copy());
-    for (size_t i = 0; i < vars.size(); ++i) copies[i].assign(vars[i].value());
+      const auto random_grads = [&] {
+        std::vector<Tensor> grads;
+        for (const Variable& v : vars) {
+          grads.push_back(tensor_of(random_values(rng, static_cast<size_t>(v.shape().numel())),
+                                    v.shape().vec(), DType::F32));
+        }
+        return grads;
+      };
+      std::unique_ptr<Optimizer> original = make_optimizer(config);
+      for (int step = 0; step < 3; ++step) original->apply_gradients(random_grads(), vars);
+      std::vector<std::pair<std::string, Tensor>> saved;
+      for (const auto& [name, t] : original->state()) saved.emplace_back(name, t.copy());
 
-    std::unique_ptr<Optimizer> restored = make_optimizer(config);
-    restored->load_state(saved, copies);
-    EXPECT_EQ(restored->iterations(), 3);
-    EXPECT_EQ(restored->learning_rate(), original->learning_rate());
-    for (int step = 0; step < 2; ++step) {
-      const std::vector<Tensor> grads = random_grads();
-      original->apply_gradients(grads, vars);
-      restored->apply_gradients(grads, copies);
-      for (size_t i = 0; i < vars.size(); ++i) {
-        EXPECT_EQ(vars[i].value().to_vector<float>(), copies[i].value().to_vector<float>());
+      std::unique_ptr<Optimizer> restored = make_optimizer(config);
+      if (capturable) restored->apply_gradients(random_grads(), copies);
+      for (size_t i = 0; i < vars.size(); ++i) copies[i].assign(vars[i].value());
+      restored->load_state(saved, copies);
+      EXPECT_EQ(restored->iterations(), 3);
+      EXPECT_EQ(restored->learning_rate(), original->learning_rate());
+      for (int step = 0; step < 2; ++step) {
+        const std::vector<Tensor> grads = random_grads();
+        original->apply_gradients(grads, vars);
+        restored->apply_gradients(grads, copies);
+        for (size_t i = 0; i < vars.size(); ++i) {
+          EXPECT_EQ(vars[i].value().to_vector<float>(), copies[i].value().to_vector<float>());
+        }
       }
-    }
-    const auto a = original->state(), b = restored->state();
-    ASSERT_EQ(a.size(), b.size());
-    for (size_t k = 0; k < a.size(); ++k) {
-      EXPECT_EQ(a[k].first, b[k].first);
-      EXPECT_EQ(a[k].second.to_vector<double>(), b[k].second.to_vector<double>()) << a[k].first;
+      const auto a = original->state(), b = restored->state();
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t k = 0; k < a.size(); ++k) {
+        EXPECT_EQ(a[k].first, b[k].first);
+        EXPECT_EQ(a[k].second.to_vector<double>(), b[k].second.to_vector<double>()) << a[k].first;
+      }
     }
   }
 }

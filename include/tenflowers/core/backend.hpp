@@ -25,6 +25,13 @@ class PinnedMemory {
   virtual void release_cache() = 0;
 };
 
+// Work a backend recorded during a graph capture (cuda_graph.hpp), replayed as a whole.
+class RecordedWork {
+ public:
+  virtual ~RecordedWork() = default;
+  virtual void replay() = 0;  // queues the recorded work on the device, in order
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -40,6 +47,17 @@ class Backend {
   virtual void synchronize(int index) { (void)index; }
   // The pinned host memory this backend's devices copy from directly; null when it has none.
   virtual PinnedMemory* pinned_memory() { return nullptr; }
+
+  // Graph capture: between begin_capture and end_capture the device's work is recorded instead
+  // of run. Backends that cannot record throw UnsupportedError from begin_capture.
+  virtual void begin_capture(int index);
+  virtual std::unique_ptr<RecordedWork> end_capture(int index);
+  // Ends a failed capture and discards what it recorded; safe when none is running.
+  virtual void abandon_capture(int index) noexcept { (void)index; }
+  virtual bool capturing(int index) const {
+    (void)index;
+    return false;
+  }
 };
 
 // Backends are registered by tenflowers::init() (see tenflowers/tenflowers.hpp).
@@ -55,6 +73,8 @@ int device_count(DeviceType type);
 // a tensor's values (to_vector, item, cpu()) waits by itself, so this is for timing and for
 // handing device memory to other code.
 void synchronize(Device device);
+// Whether a graph capture (cuda_graph.hpp) is recording `device`'s work now.
+bool capturing(Device device);
 
 // Whether f32 matmuls on GPUs may round their inputs to TF32 (a 10-bit mantissa) to use the
 // tensor cores: off by default, as in PyTorch, so f32 means f32; opt in for speed.

@@ -30,11 +30,21 @@ struct MemoryStats {
   uint64_t allocations = 0;         // allocate() calls served
   uint64_t cache_hits = 0;          // of those, served from the cache
   uint64_t device_allocations = 0;  // calls that reached the raw allocator
+  size_t graph_pool_bytes = 0;      // freed blocks reserved for captured graphs (not cached_bytes)
 };
 
 // A per-device caching pool: freed blocks are kept by rounded size and handed out again, so a
 // training loop that allocates the same shapes each step stops calling the device allocator.
 // Thread-safe. On a raw allocation failure it releases the cache and retries once.
+//
+// Graph pools (CUDA graph capture): while a capture runs, every allocation of the device comes
+// from a pool reserved for that graph, and every block freed goes into it, since a replay
+// writes the graph's blocks and may read any block the captured work read. A block freed during
+// the capture is reused by the capture itself (the recorded order is the replay order). After
+// the capture the pool's blocks serve no other work until release_graph_pool(); then its free
+// blocks join the cache at once and its live ones (tensors the capture made) when they are
+// freed. Nothing is returned to the raw allocator while a capture runs (cudaFree would
+// synchronize): the out-of-memory retry raises instead and release_cache() refuses.
 class CachingAllocator {
  public:
   explicit CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes);
@@ -49,6 +59,13 @@ class CachingAllocator {
   void release_cache();  // returns every cached block to the device
   void set_cache_limit(size_t bytes);
   Device device() const { return raw_->device(); }
+  // Starts routing allocations to a new graph pool and returns its id; throws InvalidArgument
+  // when a capture already runs on this device.
+  uint64_t begin_graph_pool();
+  void end_graph_pool();  // allocations come from the cache again
+  bool capturing() const;
+  // The graph of pool `id` is gone (no replay will be queued again).
+  void release_graph_pool(uint64_t id);
   // 64-byte granules up to 1 MiB; above, quarter steps of the next power of two.
   static size_t round_size(size_t nbytes) {
     if (nbytes == 0) return kGranule;
@@ -62,14 +79,33 @@ class CachingAllocator {
   // Blocks up to this size have their free list found by index, without hashing.
   static constexpr size_t kIndexedLimit = size_t{64} << 10;
   static size_t round_large(size_t nbytes);
-  std::vector<void*>& free_list_locked(size_t rounded);
+  // Free blocks by rounded size.
+  struct FreeLists {
+    std::vector<std::vector<void*>> indexed =
+        std::vector<std::vector<void*>>(kIndexedLimit / kGranule);  // [rounded / 64 - 1]
+    std::unordered_map<size_t, std::vector<void*>> large;           // larger blocks
+    std::vector<void*>& list(size_t rounded);
+    void* pop(size_t rounded);  // null when there is none
+    template <class F>
+    void drain(F&& f);  // calls f(ptr, rounded) for every block and empties the lists
+  };
+  struct GraphPool {
+    FreeLists free;
+    size_t live_blocks = 0;   // handed out and not yet freed
+    bool graph_alive = true;  // false after release_graph_pool
+  };
+  void* take_for_graph_locked(size_t size);
+  void give_back_locked(void* ptr, size_t size);
   void release_cache_locked();
   std::unique_ptr<RawAllocator> raw_;
   size_t cache_limit_;
   mutable std::mutex mutex_;
-  std::vector<std::vector<void*>> indexed_blocks_;              // [rounded / 64 - 1]
-  std::unordered_map<size_t, std::vector<void*>> free_blocks_;  // larger blocks, by size
+  FreeLists cache_;
   MemoryStats stats_;
+  uint64_t next_graph_pool_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<GraphPool>> graph_pools_;
+  GraphPool* capturing_ = nullptr;                      // the pool of the running capture
+  std::unordered_map<void*, GraphPool*> graph_blocks_;  // every block a graph pool owns
 };
 
 // A buffer on one device, shared by every tensor that views it. Either owned (from a pool) or

@@ -27,6 +27,10 @@ Tensor linspace(double start, double stop, int64_t count, DType dtype = DType::F
                 std::optional<Device> device = {});
 Tensor eye(int64_t rows, std::optional<int64_t> cols = {}, DType dtype = DType::F32,
            std::optional<Device> device = {});
+// Writes src into the existing tensor dst, in place (torch's copy_): src is moved to dst's
+// device, converted to its dtype and broadcast to its shape. dst must be contiguous. This is how
+// the static inputs of a CUDA graph are refilled; tapes do not record it.
+void copy_into(const Tensor& dst, const Tensor& src);
 
 // ---- random (counter-based: the same seed gives the same numbers whatever the thread count) ---
 void manual_seed(uint64_t seed);

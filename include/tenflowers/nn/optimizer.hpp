@@ -22,6 +22,10 @@
 
 namespace tenflowers::nn {
 
+namespace detail {
+class DeviceStep;
+}  // namespace detail
+
 // A constant learning rate or a schedule evaluated at the optimizer's step count. Implicit, so
 // options read `.learning_rate = 1e-3` or `.learning_rate = std::make_shared<CosineDecay>(...)`.
 class LearningRate {
@@ -49,6 +53,13 @@ struct OptimizerOptions {
   std::optional<double> clip_value{};        // clamp gradient elements to [-v, v]; v > 0
   std::optional<double> clip_norm{};         // scale each gradient by c / max(||g||, c); c > 0
   std::optional<double> global_clip_norm{};  // scale all by c / max(sqrt(sum ||g_i||^2), c)
+  // torch's capturable: the step count, learning rate and bias corrections live in device memory
+  // (a step state advanced by the optimizer_step op), so that apply_gradients may run inside a
+  // CUDA graph capture and every replay takes a step of its own; learning-rate schedules and
+  // set_learning_rate keep working (a replay first refreshes the rate on the host, which also
+  // counts the step in iterations()). Needed for apply_gradients inside a capture. Every variable
+  // must be on one device; clipping by norm cannot be captured (norms are read on the host).
+  bool capturable = false;
 };
 
 class Optimizer {
@@ -65,10 +76,10 @@ class Optimizer {
   // another shape; DeviceError for a gradient on another device. Nothing changes on error.
   void apply_gradients(std::span<const Tensor> grads, std::span<const Variable> vars);
 
-  int64_t iterations() const { return iterations_; }                       // steps taken
-  double learning_rate() const { return learning_rate_.at(iterations_); }  // for the next step
-  void set_learning_rate(LearningRate rate) { learning_rate_ = std::move(rate); }
-  const LearningRate& learning_rate_setting() const { return learning_rate_; }
+  int64_t iterations() const { return clock_->iterations; }  // steps taken (replays included)
+  double learning_rate() const { return clock_->rate.at(clock_->iterations); }  // the next step's
+  void set_learning_rate(LearningRate rate) { clock_->rate = std::move(rate); }
+  const LearningRate& learning_rate_setting() const { return clock_->rate; }
   const OptimizerOptions& options() const { return options_; }
   // Slot names of this optimizer in its configuration ("m", "v", ...), in state() order.
   const std::vector<std::string>& slot_names() const { return slot_names_; }
@@ -92,6 +103,7 @@ class Optimizer {
     int64_t count;         // 1 for the first step (bias corrections use it)
     double learning_rate;  // for this step
     bool new_slots;        // the variable's slots were made for this step
+    bool on_device;        // capturable: learning rate and bias corrections come from the device
   };
   Optimizer(LearningRate learning_rate, OptimizerOptions options,
             std::vector<std::string> slot_names, double initial_slot_value = 0.0);
@@ -99,23 +111,30 @@ class Optimizer {
   // clip_value and grad_scale.
   virtual const OpDef& update_op() const = 0;
   virtual void add_update_attrs(Attrs& attrs, const Step& step) const = 0;
+  // The betas whose powers optimizer_step turns into bias corrections (Adam's); 0 gives 1.
+  virtual std::pair<double, double> bias_correction_betas() const { return {0.0, 0.0}; }
 
  private:
   struct Tracked {
     Variable variable;
     std::vector<Tensor> slots;
   };
+  // Shared with the replay callbacks of captured steps, which count each replay's step.
+  struct Clock {
+    LearningRate rate;
+    int64_t iterations = 0;
+  };
   // Each gradient's scale from clipping by norm and global norm (1 when neither is set).
   std::vector<double> clip_scales(const std::vector<Tensor>& grads) const;
   Tracked& slots_for(const Variable& v, bool& created);
 
-  LearningRate learning_rate_;
+  std::shared_ptr<Clock> clock_;
   OptimizerOptions options_;
   std::vector<std::string> slot_names_;
   double initial_slot_value_;
-  int64_t iterations_ = 0;
-  std::vector<Tracked> tracked_;                // in the order variables were first updated
-  std::unordered_map<uint64_t, size_t> index_;  // Variable::id() -> position in tracked_
+  std::shared_ptr<detail::DeviceStep> device_step_;  // capturable only, made on the first step
+  std::vector<Tracked> tracked_;                     // in the order variables were first updated
+  std::unordered_map<uint64_t, size_t> index_;       // Variable::id() -> position in tracked_
 };
 
 }  // namespace tenflowers::nn

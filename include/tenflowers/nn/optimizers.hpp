@@ -58,6 +58,7 @@ class Adam : public Optimizer {
  private:
   const OpDef& update_op() const override;
   void add_update_attrs(Attrs& attrs, const Step& step) const override;
+  std::pair<double, double> bias_correction_betas() const override;
   AdamOptions options_;
   bool decoupled_;
 };

@@ -24,7 +24,32 @@ struct OptimizerHyper {
 
 namespace rules {
 
+using std::pow;
 using std::sqrt;  // the float overload on the host (device code has its own)
+
+// A step state {t, learning_rate, bias_correction1, bias_correction2}, kept in device memory by
+// capturable optimizers so that a replayed graph reads each step's values (optimizer_step).
+inline constexpr int kStepStateSize = 4;
+
+// optimizer_step: the next step's state from the previous one and this step's learning rate.
+TF_HOST_DEVICE inline void advance_step_state(double* state, double learning_rate, double beta1,
+                                              double beta2) {
+  const double t = state[0] + 1.0;
+  state[0] = t;
+  state[1] = learning_rate;
+  state[2] = 1.0 - pow(beta1, t);
+  state[3] = 1.0 - pow(beta2, t);
+}
+
+// The hyperparameters of an update with `step_on_device`: the step-dependent ones come from the
+// state, and the decoupled decay attribute is a rate, scaled by that learning rate.
+TF_HOST_DEVICE inline OptimizerHyper with_step_state(OptimizerHyper h, const double* state) {
+  h.learning_rate = state[1];
+  h.bias_correction1 = state[2];
+  h.bias_correction2 = state[3];
+  h.decoupled_weight_decay *= state[1];
+  return h;
+}
 
 // clamp(g, -clip, clip) * scale + weight_decay * param: clipping by value, by norm (scale) and
 // coupled L2 decay, in that order.

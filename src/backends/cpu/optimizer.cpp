@@ -12,6 +12,7 @@
 #include "src/backends/cpu/loops.hpp"
 #include "src/backends/cpu/register.hpp"
 #include "tenflowers/core/convert.hpp"
+#include "tenflowers/core/dispatch.hpp"
 
 namespace tenflowers::cpu {
 namespace {
@@ -82,6 +83,15 @@ void run_rule(KernelContext& ctx, const Rule& rule) {
   });
 }
 
+// The attributes' hyperparameters, with the step state's values under `step_on_device`.
+OptimizerHyper hyper_of(const KernelContext& ctx) {
+  const OptimizerHyper h = hyper_from(ctx.attrs);
+  if (!ctx.attrs.get_bool_or("step_on_device", false)) return h;
+  HooksPaused paused;
+  const Tensor state = ctx.inputs.back().contiguous();
+  return rules::with_step_state(h, static_cast<const double*>(state.data_ptr()));
+}
+
 // Calls f(std::bool_constant<b>{}) so a runtime flag selects a template instance.
 template <class F>
 void with_flag(bool b, F&& f) {
@@ -97,12 +107,12 @@ void sgd_kernel(KernelContext& ctx) {
   TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "sgd_update", [&] {
     using C = compute_t<scalar_t>;
     if (a.get_float("momentum") == 0.0) {
-      run_rule<scalar_t>(ctx, SgdRule<C, false, false, false>(hyper_from(a)));
+      run_rule<scalar_t>(ctx, SgdRule<C, false, false, false>(hyper_of(ctx)));
       return;
     }
     with_flag(a.get_bool("nesterov"), [&](auto nesterov) {
       with_flag(a.get_bool("initialize"), [&](auto initialize) {
-        run_rule<scalar_t>(ctx, SgdRule<C, true, nesterov.value, initialize.value>(hyper_from(a)));
+        run_rule<scalar_t>(ctx, SgdRule<C, true, nesterov.value, initialize.value>(hyper_of(ctx)));
       });
     });
   });
@@ -111,7 +121,7 @@ void sgd_kernel(KernelContext& ctx) {
 void adam_kernel(KernelContext& ctx) {
   TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "adam_update", [&] {
     with_flag(ctx.attrs.get_bool("amsgrad"), [&](auto amsgrad) {
-      run_rule<scalar_t>(ctx, AdamRule<compute_t<scalar_t>, amsgrad.value>(hyper_from(ctx.attrs)));
+      run_rule<scalar_t>(ctx, AdamRule<compute_t<scalar_t>, amsgrad.value>(hyper_of(ctx)));
     });
   });
 }
@@ -122,7 +132,7 @@ void rmsprop_kernel(KernelContext& ctx) {
     with_flag(a.get_bool("centered"), [&](auto centered) {
       with_flag(a.get_float("momentum") != 0.0, [&](auto momentum) {
         run_rule<scalar_t>(
-            ctx, RmspropRule<compute_t<scalar_t>, centered.value, momentum.value>(hyper_from(a)));
+            ctx, RmspropRule<compute_t<scalar_t>, centered.value, momentum.value>(hyper_of(ctx)));
       });
     });
   });
@@ -130,13 +140,25 @@ void rmsprop_kernel(KernelContext& ctx) {
 
 void adagrad_kernel(KernelContext& ctx) {
   TF_DISPATCH_FLOATING(ctx.inputs[0].dtype(), "adagrad_update", [&] {
-    run_rule<scalar_t>(ctx, AdagradRule<compute_t<scalar_t>>(hyper_from(ctx.attrs)));
+    run_rule<scalar_t>(ctx, AdagradRule<compute_t<scalar_t>>(hyper_of(ctx)));
   });
+}
+
+void optimizer_step_kernel(KernelContext& ctx) {
+  HooksPaused paused;
+  const Tensor state = ctx.inputs[0].contiguous();
+  const Tensor lr = ctx.inputs[1].contiguous();
+  double next[rules::kStepStateSize];
+  std::memcpy(next, state.data_ptr(), sizeof(next));
+  rules::advance_step_state(next, *static_cast<const double*>(lr.data_ptr()),
+                            ctx.attrs.get_float("beta1"), ctx.attrs.get_float("beta2"));
+  std::memcpy(ctx.outputs[0].data_ptr(), next, sizeof(next));  // outputs are contiguous
 }
 
 }  // namespace
 
 void register_cpu_optimizer_kernels(OpRegistry& r) {
+  r.add_kernel("optimizer_step", DeviceType::CPU, optimizer_step_kernel, dtype_mask({DType::F64}));
   r.add_kernel("sgd_update", DeviceType::CPU, sgd_kernel, kFloatDTypes);
   r.add_kernel("adam_update", DeviceType::CPU, adam_kernel, kFloatDTypes);
   r.add_kernel("rmsprop_update", DeviceType::CPU, rmsprop_kernel, kFloatDTypes);

@@ -34,6 +34,7 @@ const BlasHandles& blas_handles(int device) {
   std::lock_guard lock(mutex);
   BlasHandles& h = handles->at(static_cast<size_t>(device));
   if (!h.blas) {
+    refuse_during_capture(stream, "creating the cuBLAS handles (the device's first matmul)");
     check_blas(cublasCreate(&h.blas), "cublasCreate");
     check_blas(cublasSetStream(h.blas, stream), "cublasSetStream");
     check_blas(cublasLtCreate(&h.lt), "cublasLtCreate");

@@ -39,6 +39,7 @@ cudnnHandle_t dnn_handle(int device) {
   std::lock_guard lock(mutex);
   cudnnHandle_t& handle = handles->at(static_cast<size_t>(device));
   if (!handle) {
+    refuse_during_capture(stream, "creating the cuDNN handle (the device's first convolution)");
     check_dnn(cudnnCreate(&handle), "cudnnCreate");
     check_dnn(cudnnSetStream(handle, stream), "cudnnSetStream");
   }
@@ -145,6 +146,9 @@ Choice choose(Pass pass, int device, DType type, const ConvDescriptors& d, const
                       static_cast<int>(type) * 2 + (matmul_allow_tf32() ? 1 : 0), dims};
   std::lock_guard lock(mutex);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
+  refuse_during_capture(device,
+                        "cuDNN's algorithm search for a convolution configuration not run "
+                        "before (it runs and times kernels)");
   const cudnnHandle_t handle = dnn_handle(device);
   Choice choice;
   int found = 0;

@@ -48,6 +48,9 @@ cudaKernel_t compiled_kernel(KernelKey key) {
   std::lock_guard lock(compiled.compiling);
   if (!compiled.kernel) {
     const KernelKey& k = entry->first;
+    refuse_during_capture(k.device,
+                          "compiling a fused kernel with NVRTC for a program not run "
+                          "before (loading it is not recorded)");
     compiled.cubin = compile_cubin(fused_kernel_source(k.spec), device_arch(k.device));
     compiled.kernel = load_kernel(compiled.cubin, kFusedKernelName);
   }

@@ -37,6 +37,7 @@ Walk walk_of(const StridedIter<N>& it) {
 
 // Copies `nbytes` of device memory to `dst` once the work queued on `stream` is done.
 inline void read_back(void* dst, const void* src, size_t nbytes, cudaStream_t stream) {
+  refuse_during_capture(stream, "reading a result back to the host");
   check(cudaMemcpyAsync(dst, src, nbytes, cudaMemcpyDeviceToHost, stream),
         "cudaMemcpyAsync (device to host)");
   check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");

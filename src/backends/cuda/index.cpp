@@ -26,6 +26,10 @@ void validate_indices(const KernelContext& ctx, const Tensor& index, int64_t low
       ctx,
       launch_find_bad_index(index.dtype(), walk_of(it), it.base[0], numel, low, high, flag, stream),
       index.dtype());
+  if (capturing(stream)) {
+    check_launch(ctx.op.name, launch_trap_on_bad_index(flag, stream));
+    return;
+  }
   unsigned long long bad = 0;
   read_back(&bad, flag, sizeof(bad), stream);
   if (bad == ~0ull) return;

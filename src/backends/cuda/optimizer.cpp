@@ -31,6 +31,12 @@ void run(KernelContext& ctx, OptimizerRule rule, size_t states) {
   args.grad = grad.data_ptr();
   args.numel = ctx.outputs[0].numel();
   args.hyper = hyper_from(ctx.attrs);
+  Tensor step;
+  if (ctx.attrs.get_bool_or("step_on_device", false)) {
+    HooksPaused paused;
+    step = ctx.inputs.back().contiguous();
+    args.step = static_cast<const double*>(step.data_ptr());
+  }
   args.stream = use_device(ctx.device.index);
   const DType type = ctx.outputs[0].dtype();
   finish_launch(ctx, launch_optimizer(rule, type, args), type);
@@ -66,9 +72,22 @@ void adagrad_kernel(KernelContext& ctx) {
   run(ctx, OptimizerRule::Adagrad, 2);
 }
 
+void optimizer_step_kernel(KernelContext& ctx) {
+  HooksPaused paused;
+  const Tensor state = ctx.inputs[0].contiguous();
+  const Tensor lr = ctx.inputs[1].contiguous();
+  check_launch(
+      ctx.op.name,
+      launch_optimizer_step(static_cast<double*>(ctx.outputs[0].data_ptr()),
+                            static_cast<const double*>(state.data_ptr()),
+                            static_cast<const double*>(lr.data_ptr()), ctx.attrs.get_float("beta1"),
+                            ctx.attrs.get_float("beta2"), use_device(ctx.device.index)));
+}
+
 }  // namespace
 
 void register_cuda_optimizer_kernels(OpRegistry& r) {
+  r.add_kernel("optimizer_step", DeviceType::CUDA, optimizer_step_kernel, dtype_mask({DType::F64}));
   r.add_kernel("sgd_update", DeviceType::CUDA, sgd_kernel, kFloatDTypes);
   r.add_kernel("adam_update", DeviceType::CUDA, adam_kernel, kFloatDTypes);
   r.add_kernel("rmsprop_update", DeviceType::CUDA, rmsprop_kernel, kFloatDTypes);

@@ -10,6 +10,9 @@ namespace tenflowers::cuda {
 namespace {
 
 RandomArgs random_args(const KernelContext& ctx, double p0, double p1 = 0.0) {
+  // A replay reruns the kernel with the seed and offset it was recorded with.
+  refuse_during_capture(ctx.device.index,
+                        "a random op (a replay would repeat the numbers drawn at capture)");
   RandomArgs args;
   args.out = ctx.outputs[0].data_ptr();
   args.numel = ctx.outputs[0].numel();

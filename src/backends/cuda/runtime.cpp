@@ -92,4 +92,31 @@ const cudaDeviceProp& properties(int device) {
   return devices().at(static_cast<size_t>(device)).props;
 }
 
+bool capturing(cudaStream_t stream) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  check(cudaStreamIsCapturing(stream, &status), "cudaStreamIsCapturing");
+  return status != cudaStreamCaptureStatusNone;
+}
+
+void refuse_during_capture(int device, std::string_view what) {
+  refuse_during_capture(use_device(device), what);
+}
+
+void refuse_during_capture(cudaStream_t stream, std::string_view what) {
+  if (!capturing(stream)) return;
+  throw UnsupportedError(std::string(what) +
+                         " during a CUDA graph capture: it cannot be recorded (it blocks the host, "
+                         "reads a result on it, or "
+                         "must run once rather than at every replay); run the step once before "
+                         "capturing (warm-up) or move this out of the captured function");
+}
+
+RelaxedCaptureMode::RelaxedCaptureMode() {
+  check(cudaThreadExchangeStreamCaptureMode(&saved_), "cudaThreadExchangeStreamCaptureMode");
+}
+
+RelaxedCaptureMode::~RelaxedCaptureMode() {
+  cudaThreadExchangeStreamCaptureMode(&saved_);
+}
+
 }  // namespace tenflowers::cuda

@@ -20,4 +20,26 @@ int visible_device_count();  // 0 when there is no driver or no GPU
 cudaStream_t use_device(int device);
 const cudaDeviceProp& properties(int device);
 
+// Graph capture (include/tenflowers/core/cuda_graph.hpp). Whether work queued on `stream` is
+// being recorded (an invalidated capture counts: its work is not run either).
+bool capturing(cudaStream_t stream);
+// Throws UnsupportedError naming `what` when `stream` (or `device`'s stream) is being captured:
+// for work that blocks the host, reads results on it, or must run once rather than at every
+// replay.
+void refuse_during_capture(cudaStream_t stream, std::string_view what);
+void refuse_during_capture(int device, std::string_view what);
+
+// Lets this thread call what stream capture counts as unsafe (cudaMalloc, cudaHostAlloc) while
+// it captures: such calls are not recorded, and in this mode they do not invalidate the capture.
+class RelaxedCaptureMode {
+ public:
+  RelaxedCaptureMode();
+  ~RelaxedCaptureMode();
+  RelaxedCaptureMode(const RelaxedCaptureMode&) = delete;
+  RelaxedCaptureMode& operator=(const RelaxedCaptureMode&) = delete;
+
+ private:
+  cudaStreamCaptureMode saved_ = cudaStreamCaptureModeRelaxed;
+};
+
 }  // namespace tenflowers::cuda

@@ -15,9 +15,11 @@ std::vector<Tensor> to_device(std::span<const Tensor> in, const Attrs& attrs) {
   Backend& backend = target.is_cpu() ? backend_for(src.device()) : backend_for(target);
   if (src.nbytes() == 0) return {dst};
   // Only an opted-in copy from pinned memory may return before the device has read its source;
-  // every other copy leaves the source free to change once it returns.
+  // every other copy leaves the source free to change once it returns. A graph capture records
+  // copies from snapshots of the source (a replay must not read a block freed since).
   PinnedMemory* pinned = target.is_cpu() ? nullptr : backend.pinned_memory();
-  if (pinned && src.is_pinned() && attrs.get_bool_or("non_blocking", false)) {
+  if (pinned && src.is_pinned() && attrs.get_bool_or("non_blocking", false) &&
+      !backend.capturing(target.index)) {
     pinned->copy_to_device_async(dst.data_ptr(), target, *src.storage(), src.data_ptr(),
                                  src.nbytes());
   } else {

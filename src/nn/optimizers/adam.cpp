@@ -42,7 +42,12 @@ void Adam::add_update_attrs(Attrs& attrs, const Step& step) const {
       .set("bias_correction1", 1.0 - std::pow(options_.beta1, t))
       .set("bias_correction2", 1.0 - std::pow(options_.beta2, t))
       .set("weight_decay", decoupled_ ? 0.0 : decay)
-      .set("decoupled_weight_decay", decoupled_ ? step.learning_rate * decay : 0.0);
+      .set("decoupled_weight_decay",
+           decoupled_ ? (step.on_device ? decay : step.learning_rate * decay) : 0.0);
+}
+
+std::pair<double, double> Adam::bias_correction_betas() const {
+  return {options_.beta1, options_.beta2};
 }
 
 AdamW::AdamW(AdamWOptions options) : Adam(as_adam(options), true) {}

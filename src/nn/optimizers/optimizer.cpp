@@ -5,7 +5,9 @@
 #include <map>
 #include <set>
 
+#include "src/nn/optimizers/device_step.hpp"
 #include "src/nn/optimizers/validate.hpp"
+#include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/dispatch.hpp"
 #include "tenflowers/core/ops.hpp"
 
@@ -41,7 +43,7 @@ double LearningRate::at(int64_t step) const {
 
 Optimizer::Optimizer(LearningRate learning_rate, OptimizerOptions options,
                      std::vector<std::string> slot_names, double initial_slot_value)
-    : learning_rate_(std::move(learning_rate)),
+    : clock_(std::make_shared<Clock>(Clock{std::move(learning_rate)})),
       options_(options),
       slot_names_(std::move(slot_names)),
       initial_slot_value_(initial_slot_value) {
@@ -80,6 +82,9 @@ Optimizer::Tracked& Optimizer::slots_for(const Variable& v, bool& created) {
   const auto it = index_.find(v.id());
   created = it == index_.end();
   if (!created) return tracked_[it->second];
+  TF_CHECK(!capturing(v.device()), UnsupportedError, "variable '", v.name(),
+           "' gets its first update during a CUDA graph capture, so every replay would reset its "
+           "optimizer slots; run one step before capturing (warm-up)");
   Tracked t{v, {}};
   for (size_t k = 0; k < slot_names_.size(); ++k) {
     t.slots.push_back(full(v.shape(), initial_slot_value_, v.dtype(), v.device()));
@@ -118,10 +123,32 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
     active_vars.push_back(&v);
   }
 
+  bool in_capture = device_step_ && capturing(device_step_->device());
+  for (const Variable* v : active_vars) in_capture = in_capture || capturing(v->device());
+  if (in_capture) {
+    TF_CHECK(options_.capturable, UnsupportedError,
+             "apply_gradients during a CUDA graph capture needs an optimizer made with "
+             "common.capturable = true (otherwise every replay reuses this step's learning rate "
+             "and bias corrections)");
+    TF_CHECK(!options_.clip_norm && !options_.global_clip_norm, UnsupportedError,
+             "clipping by norm during a CUDA graph capture (the norms are read on the host); "
+             "clip by value, or clip outside the captured function");
+  }
   const std::vector<double> scales = clip_scales(active_grads);
   const double clip_value = options_.clip_value.value_or(std::numeric_limits<double>::infinity());
   const double lr = learning_rate();
   const OpDef& op = update_op();
+  // A capturable optimizer's device count advances even when every gradient is undefined.
+  Tensor step_state;
+  if (options_.capturable && (device_step_ || !active_vars.empty())) {
+    const Device device = active_vars.empty() ? device_step_->device() : active_vars[0]->device();
+    if (!device_step_) {
+      const auto [beta1, beta2] = bias_correction_betas();
+      device_step_ = std::make_shared<detail::DeviceStep>(device, clock_->iterations, beta1, beta2);
+    }
+    step_state = device_step_->advance(
+        device, lr, [shared = clock_] { return shared->rate.at(shared->iterations++); });
+  }
   for (size_t i = 0; i < active_vars.size(); ++i) {
     bool created = false;
     std::vector<Tensor> outputs{active_vars[i]->handle()};
@@ -135,10 +162,16 @@ void Optimizer::apply_gradients(std::span<const Tensor> grads, std::span<const V
                 {"weight_decay", options_.weight_decay},
                 {"clip_value", clip_value},
                 {"grad_scale", scales[i]}};
-    add_update_attrs(attrs, Step{iterations_ + 1, lr, created});
+    const bool on_device = step_state.defined();
+    add_update_attrs(attrs, Step{clock_->iterations + 1, lr, created, on_device});
+    if (on_device) {
+      attrs.set("step_on_device", true);
+      inputs.push_back(step_state);
+    }
     dispatch_into(op, inputs, attrs, outputs);
   }
-  ++iterations_;
+  // A captured step is counted by each replay (the callback of DeviceStep::advance).
+  if (!in_capture) ++clock_->iterations;
 }
 
 std::vector<std::pair<std::string, Tensor>> Optimizer::state() const {
@@ -155,7 +188,7 @@ std::vector<std::pair<std::string, Tensor>> Optimizer::state() const {
       out.emplace_back(name + "/" + slot_names_[k], t.slots[k]);
     }
   }
-  out.emplace_back("iterations", Tensor::from_scalar<int64_t>(iterations_));
+  out.emplace_back("iterations", Tensor::from_scalar<int64_t>(clock_->iterations));
   return out;
 }
 
@@ -240,7 +273,8 @@ void Optimizer::load_state(std::span<const std::pair<std::string, Tensor>> named
       t.slots[k] = loaded[i][k].to(vars[i].device()).copy();
     }
   }
-  iterations_ = iterations;
+  clock_->iterations = iterations;
+  if (device_step_) device_step_->restart(iterations);
 }
 
 }  // namespace tenflowers::nn

@@ -162,6 +162,19 @@ const char* with_size_and_index(size_t elem_bytes, DType index_dtype, Fn&& fn) {
 
 }  // namespace
 
+__global__ void trap_on_bad_index_kernel(const unsigned long long* first_bad) {
+  if (*first_bad != ~0ull) {
+    printf("tenflowers: an index is out of range at position %llu in a replayed CUDA graph\n",
+           *first_bad);
+    __trap();
+  }
+}
+
+const char* launch_trap_on_bad_index(const unsigned long long* first_bad, cudaStream_t stream) {
+  trap_on_bad_index_kernel<<<1, 1, 0, stream>>>(first_bad);
+  return "trap_on_bad_index";
+}
+
 const char* launch_find_bad_index(DType index_dtype, const Walk& walk, const void* index,
                                   int64_t numel, int64_t low, int64_t high,
                                   unsigned long long* first_bad, cudaStream_t stream) {

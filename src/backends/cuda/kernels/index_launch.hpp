@@ -28,6 +28,10 @@ struct Walk {
 const char* launch_find_bad_index(DType index_dtype, const Walk& walk, const void* index,
                                   int64_t numel, int64_t low, int64_t high,
                                   unsigned long long* first_bad, cudaStream_t stream);
+// For a replayed CUDA graph, where the host cannot read *first_bad: stops the device (a trap,
+// which fails the next synchronizing call and leaves the context unusable, as a device-side
+// assert does) when it holds a position, so the kernels after it never use a bad index.
+const char* launch_trap_on_bad_index(const unsigned long long* first_bad, cudaStream_t stream);
 
 // gather, take and index_select: operands out, index and source walked over out's shape (the
 // source with the indexed axis' stride zeroed); out[p] = source[p + wrap(index[p]) * axis_bytes]

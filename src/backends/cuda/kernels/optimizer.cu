@@ -13,7 +13,7 @@ template <class T, class Rule>
 __global__ void __launch_bounds__(kThreads) optimizer_kernel(OptimizerArgs args) {
   using C = compute_of<T>;
   constexpr size_t K = Rule::kState;
-  const Rule rule(args.hyper);
+  const Rule rule(args.step ? with_step_state(args.hyper, args.step) : args.hyper);
   const T* grad = static_cast<const T*>(args.grad);
   const int64_t step = int64_t{gridDim.x} * kThreads;
   for (int64_t i = int64_t{blockIdx.x} * kThreads + threadIdx.x; i < args.numel; i += step) {
@@ -56,7 +56,21 @@ struct Rmsprop {
 template <class C>
 using Adagrad = AdagradRule<C>;
 
+__global__ void optimizer_step_kernel(double* next, const double* state, const double* lr,
+                                      double beta1, double beta2) {
+  double s[kStepStateSize];
+  for (int i = 0; i < kStepStateSize; ++i) s[i] = state[i];
+  advance_step_state(s, *lr, beta1, beta2);
+  for (int i = 0; i < kStepStateSize; ++i) next[i] = s[i];
+}
+
 }  // namespace
+
+const char* launch_optimizer_step(double* next, const double* state, const double* lr, double beta1,
+                                  double beta2, cudaStream_t stream) {
+  optimizer_step_kernel<<<1, 1, 0, stream>>>(next, state, lr, beta1, beta2);
+  return "optimizer_step";
+}
 
 const char* launch_optimizer(OptimizerRule rule, DType type, const OptimizerArgs& a) {
   using R = OptimizerRule;
