@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/ops.hpp"
 
 namespace tenflowers::nn::detail {
@@ -55,6 +56,9 @@ Tensor class_labels(const Tensor& labels, const Dims& batch_shape, int64_t num_c
            " classes (expected labels of shape ", batch_shape, ")");
   if (index.dtype() == DType::U8 || index.dtype() == DType::I8) index = index.cast(DType::I32);
 
+  // A graph capture cannot read the check's result on the host: there, the index ops that use
+  // the labels stop the device on an out-of-range value instead (docs/cuda.md).
+  if (capturing(index.device())) return index;
   const Tensor outside = logical_or(
       lt(index, Tensor::scalar(0, DType::I64, index.device())),
       ge(index, Tensor::scalar(static_cast<double>(num_classes), DType::I64, index.device())));

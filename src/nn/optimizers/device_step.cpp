@@ -1,6 +1,5 @@
 #include "src/nn/optimizers/device_step.hpp"
 
-#include <cmath>
 #include <memory>
 
 #include "src/core/api/op_call.hpp"
@@ -24,7 +23,13 @@ DeviceStep::DeviceStep(Device device, int64_t iterations, double beta1, double b
            "a capturable optimizer's first step runs during a CUDA graph capture: its step state "
            "would be made inside the graph; run one step before capturing (warm-up)");
   state_ = state_at(iterations, device);
-  rate_ = Tensor::empty({}, DType::F64, device);
+  rate_ = std::make_shared<Rate>(Rate{Tensor::empty({}, DType::F64, device)});
+}
+
+void DeviceStep::Rate::set(double value) {
+  if (value == uploaded) return;
+  copy_into(tensor, Tensor::from_scalar(value, Device::cpu()));
+  uploaded = value;
 }
 
 const Tensor& DeviceStep::advance(Device device, double learning_rate,
@@ -32,21 +37,13 @@ const Tensor& DeviceStep::advance(Device device, double learning_rate,
   TF_CHECK(device == device_, DeviceError, "a capturable optimizer keeps its step on ",
            device_.str(), " but this step's variables are on ", device.str(),
            " (expected every variable on one device)");
-  Tensor rate = rate_;
   if (capturing(device_)) {
-    // Allocated, never written inside the graph: the host fills it before each replay.
-    rate = Tensor::empty({}, DType::F64, device_);
     CudaGraph::before_each_replay(
-        device_, [rate, next_rate = std::move(next_rate), uploaded = std::nan("")]() mutable {
-          const double value = next_rate();
-          if (value != uploaded) copy_into(rate, Tensor::from_scalar(value, Device::cpu()));
-          uploaded = value;
-        });
-  } else if (learning_rate != uploaded_rate_) {
-    copy_into(rate_, Tensor::from_scalar(learning_rate, Device::cpu()));
-    uploaded_rate_ = learning_rate;
+        device_, [rate = rate_, next_rate = std::move(next_rate)] { rate->set(next_rate()); });
+  } else {
+    rate_->set(learning_rate);
   }
-  dispatch_into(TF_OP("optimizer_step"), {state_, rate}, betas_, state_);
+  dispatch_into(TF_OP("optimizer_step"), {state_, rate_->tensor}, betas_, state_);
   return state_;
 }
 

@@ -2,9 +2,12 @@
 // The step state of a capturable optimizer (OptimizerOptions::capturable): an f64 tensor
 // {t, learning_rate, bias_correction1, bias_correction2} on the variables' device, advanced by
 // the optimizer_step op once per step, which the fused updates read with `step_on_device`.
-// Inside a CUDA graph capture the learning rate comes from a tensor of the graph that the host
-// refreshes before each replay, so schedules keep working under replay.
+// The learning rate is a device tensor the host refreshes before each eager step and before each
+// replay of a captured one, so schedules keep working under replay. It is allocated before any
+// capture: a block from the graph's pool could be written by the graph's earlier work during a
+// replay, after the host filled it.
 #include <functional>
+#include <memory>
 
 #include "tenflowers/core/attrs.hpp"
 #include "tenflowers/core/tensor.hpp"
@@ -28,8 +31,14 @@ class DeviceStep {
   Device device_;
   Attrs betas_;
   Tensor state_;
-  Tensor rate_;  // the learning rate of eager steps
-  double uploaded_rate_ = -1.0;
+  // The learning rate's tensor and the value last written to it, shared with the replay
+  // callbacks of the graphs that captured a step.
+  struct Rate {
+    Tensor tensor;
+    double uploaded = -1.0;
+    void set(double value);
+  };
+  std::shared_ptr<Rate> rate_;
 };
 
 }  // namespace tenflowers::nn::detail
