@@ -6,18 +6,13 @@
 #include <vector>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 #include "tests/support/reference.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class Cuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
-  const Device gpu = Device::cuda(0);
-};
+class Cuda : public CudaTest {};
 
 Tensor random_cpu(Rng& rng, std::vector<int64_t> shape, DType dtype) {
   return random_tensor(rng, std::move(shape), dtype, -100.0, 100.0);

@@ -11,18 +11,13 @@
 
 #include "tenflowers/core/dispatch.hpp"
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 #include "tests/support/reference.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class CudaBatchNorm : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
-  const Device gpu = Device::cuda(0);
-};
+class CudaBatchNorm : public CudaTest {};
 
 struct Case {
   std::vector<int64_t> shape;

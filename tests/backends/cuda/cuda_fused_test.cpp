@@ -8,19 +8,14 @@
 #include <string_view>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 #include "tests/backends/cuda/fused_program.hpp"
 #include "tests/support/reference.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class CudaFused : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
-  const Device gpu = Device::cuda(0);
-};
+class CudaFused : public CudaTest {};
 
 TEST_F(CudaFused, MatchesTheUnfusedOpsOnOddLengthsAndMisalignedViews) {
   Rng rng = Rng::for_test();

@@ -19,17 +19,12 @@
 #include "tenflowers/nn/models.hpp"
 #include "tenflowers/nn/optimizers.hpp"
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class CudaGraphs : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
-  const Device gpu = Device::cuda(0);
-};
+class CudaGraphs : public CudaTest {};
 
 using ModelFactory = std::function<std::shared_ptr<nn::Sequential>()>;
 using OptimizerFactory = std::function<std::shared_ptr<nn::Optimizer>(bool capturable)>;

@@ -10,19 +10,16 @@
 #include <vector>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 #include "tests/support/reference.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class CudaKernels : public ::testing::Test {
+class CudaKernels : public CudaTest {
  protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
   // `t` on the GPU in the same layout, so the kernels meet the same strides as the CPU's.
   Tensor on_gpu(const Tensor& t) const { return to_device_keeping_layout(t, gpu); }
-  const Device gpu = Device::cuda(0);
 };
 
 // Whether the GPU's result holds exactly the CPU's bytes (NaN payloads and -0 included).

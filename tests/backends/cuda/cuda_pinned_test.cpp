@@ -10,18 +10,13 @@
 #include <vector>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 #include "tests/support/reference.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class CudaPinned : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
-  const Device gpu = Device::cuda(0);
-};
+class CudaPinned : public CudaTest {};
 
 bool same_bytes(const Tensor& a, const Tensor& b) {
   const Tensor x = a.cpu().contiguous(), y = b.cpu().contiguous();

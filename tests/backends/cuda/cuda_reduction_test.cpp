@@ -10,18 +10,14 @@
 #include <vector>
 
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 #include "tests/support/reference.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class CudaReduction : public ::testing::Test {
+class CudaReduction : public CudaTest {
  protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
-  const Device gpu = Device::cuda(0);
-
   // f(inputs) on the GPU (inputs keeping their layouts) matches f(inputs) on the CPU in dtype,
   // shape and values.
   void expect_matches_cpu(const std::vector<Tensor>& inputs,

@@ -9,18 +9,13 @@
 #include "tenflowers/nn/models.hpp"
 #include "tenflowers/nn/optimizers.hpp"
 #include "tenflowers/tenflowers.hpp"
+#include "tests/backends/cuda/cuda_fixture.hpp"
 #include "tests/support/f64_weights.hpp"
 
 namespace tenflowers::testing {
 namespace {
 
-class CudaTraining : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << "no CUDA device in this process";
-  }
-  const Device gpu = Device::cuda(0);
-};
+class CudaTraining : public CudaTest {};
 
 // Every variable of the two models, trainable or not, agrees within `tolerance`; the second
 // model's are on `device`.
