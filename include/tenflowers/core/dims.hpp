@@ -3,6 +3,7 @@
 // allocation; shapes and strides of nearly every tensor fit, which keeps small ops cheap.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <ostream>
@@ -107,10 +108,11 @@ class Dims {
 
  private:
   size_t capacity() const { return heap_ ? heap_capacity_ : kInline; }
-  // Inline contents are copied whole (a fixed 48 bytes, no call to memmove).
+  // Inline contents are copied whole: a fixed 48 bytes, which the compiler copies in registers
+  // (std::copy of the same range becomes a call to memmove).
   void copy_from(const Dims& other) {
     if (!heap_ && !other.heap_) {
-      std::copy(other.inline_, other.inline_ + kInline, inline_);
+      std::memcpy(inline_, other.inline_, sizeof(inline_));  // constant size: inlined
       size_ = other.size_;
     } else {
       assign(other.begin(), other.end());
@@ -122,7 +124,7 @@ class Dims {
       heap_capacity_ = other.heap_capacity_;
     } else {
       heap_.reset();
-      std::copy(other.inline_, other.inline_ + kInline, inline_);
+      std::memcpy(inline_, other.inline_, sizeof(inline_));
     }
     size_ = other.size_;
     other.size_ = 0;
