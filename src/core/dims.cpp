@@ -10,16 +10,6 @@ std::ostream& operator<<(std::ostream& out, const Dims& d) {
   return out << format_dims(d.vec());
 }
 
-Dims contiguous_strides(const Dims& shape) {
-  Dims strides(shape.size(), 1);
-  int64_t running = 1;
-  for (size_t i = shape.size(); i-- > 0;) {
-    strides[i] = running;
-    running *= std::max<int64_t>(shape[i], 1);
-  }
-  return strides;
-}
-
 int64_t normalize_axis(int64_t axis, int64_t rank, const char* what) {
   const int64_t bound = std::max<int64_t>(rank, 1);
   if (axis < -bound || axis >= bound) {

@@ -6,8 +6,11 @@
 
 namespace tenflowers {
 
-CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes)
-    : raw_(std::move(raw)), cache_limit_(cache_limit_bytes) {}
+CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes,
+                                   size_t largest_cached_block)
+    : raw_(std::move(raw)),
+      cache_limit_(cache_limit_bytes),
+      largest_cached_block_(largest_cached_block) {}
 
 CachingAllocator::~CachingAllocator() {
   std::lock_guard lock(mutex_);
@@ -23,24 +26,6 @@ size_t CachingAllocator::round_large(size_t nbytes) {
   while (power < nbytes) power <<= 1;
   const size_t step = power / 8;
   return (nbytes + step - 1) / step * step;
-}
-
-std::vector<void*>& CachingAllocator::FreeLists::list(size_t rounded) {
-  if (rounded <= kIndexedLimit) return indexed[rounded / kGranule - 1];
-  return large[rounded];
-}
-
-void* CachingAllocator::FreeLists::pop(size_t rounded) {
-  std::vector<void*>* found = nullptr;
-  if (rounded <= kIndexedLimit) {
-    found = &indexed[rounded / kGranule - 1];
-  } else if (auto it = large.find(rounded); it != large.end()) {
-    found = &it->second;
-  }
-  if (!found || found->empty()) return nullptr;
-  void* ptr = found->back();
-  found->pop_back();
-  return ptr;
 }
 
 template <class F>
@@ -116,7 +101,7 @@ void* CachingAllocator::allocate(size_t nbytes) {
 // A block leaves every graph pool and goes to the cache (or the device when the cache is full
 // and no capture runs).
 void CachingAllocator::give_back_locked(void* ptr, size_t size) {
-  if (capturing_ || stats_.cached_bytes + size <= cache_limit_) {
+  if (capturing_ || (size <= largest_cached_block_ && stats_.cached_bytes + size <= cache_limit_)) {
     cache_.list(size).push_back(ptr);
     stats_.cached_bytes += size;
   } else {

@@ -140,7 +140,11 @@ std::vector<int64_t> parse_shape(const std::string& text) {
 // the MLP; labels as i64.
 Split prepare(const tf::Tensor& raw, const tf::Tensor& labels, const Args& args, double scale) {
   const int64_t n = raw.size(0);
-  tf::Tensor x = raw.cast(tf::DType::F32) * scale;
+  // One pass from the stored values (u8 * f32 computes in f32): no f32 copy of the raw data
+  // beside the scaled one, which would double the peak memory of loading.
+  const bool reads_as_f32 = tf::is_integral(raw.dtype()) || raw.dtype() == tf::DType::F32;
+  tf::Tensor x =
+      (reads_as_f32 ? raw : raw.cast(tf::DType::F32)) * tf::Tensor::scalar(scale, tf::DType::F32);
   std::vector<int64_t> shape{n};
   if (!args.image_shape.empty()) {
     for (int64_t e : parse_shape(args.image_shape)) shape.push_back(e);

@@ -136,8 +136,16 @@ class Dims {
   size_t size_ = 0;
 };
 
-// Row-major (C-contiguous) strides for a shape.
-Dims contiguous_strides(const Dims& shape);
+// Row-major (C-contiguous) strides for a shape. Inline: every op output computes them.
+inline Dims contiguous_strides(const Dims& shape) {
+  Dims strides(shape.size());
+  int64_t running = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = running;
+    running *= std::max<int64_t>(shape[i], 1);
+  }
+  return strides;
+}
 // Normalizes a possibly negative axis against rank; throws IndexError when out of range.
 int64_t normalize_axis(int64_t axis, int64_t rank, const char* what = "axis");
 // NumPy broadcasting of two shapes; throws ShapeError naming both when incompatible.

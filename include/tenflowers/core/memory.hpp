@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tenflowers/core/device.hpp"
+#include "tenflowers/core/spin_lock.hpp"
 
 namespace tenflowers {
 
@@ -47,7 +48,11 @@ struct MemoryStats {
 // synchronize): the out-of-memory retry raises instead and release_cache() refuses.
 class CachingAllocator {
  public:
-  explicit CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes);
+  // Blocks larger than `largest_cached_block` go back to the raw allocator when freed (outside
+  // a capture): the cache reuses a block only for a request of the same rounded size, so large
+  // one-off buffers would otherwise each stay resident.
+  CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes,
+                   size_t largest_cached_block = SIZE_MAX);
   ~CachingAllocator();
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
@@ -84,8 +89,21 @@ class CachingAllocator {
     std::vector<std::vector<void*>> indexed =
         std::vector<std::vector<void*>>(kIndexedLimit / kGranule);  // [rounded / 64 - 1]
     std::unordered_map<size_t, std::vector<void*>> large;           // larger blocks
-    std::vector<void*>& list(size_t rounded);
-    void* pop(size_t rounded);  // null when there is none
+    std::vector<void*>& list(size_t rounded) {
+      return rounded <= kIndexedLimit ? indexed[rounded / kGranule - 1] : large[rounded];
+    }
+    void* pop(size_t rounded) {  // null when there is none
+      std::vector<void*>* found = nullptr;
+      if (rounded <= kIndexedLimit) {
+        found = &indexed[rounded / kGranule - 1];
+      } else if (auto it = large.find(rounded); it != large.end()) {
+        found = &it->second;
+      }
+      if (!found || found->empty()) return nullptr;
+      void* ptr = found->back();
+      found->pop_back();
+      return ptr;
+    }
     template <class F>
     void drain(F&& f);  // calls f(ptr, rounded) for every block and empties the lists
   };
@@ -99,7 +117,8 @@ class CachingAllocator {
   void release_cache_locked();
   std::unique_ptr<RawAllocator> raw_;
   size_t cache_limit_;
-  mutable std::mutex mutex_;
+  size_t largest_cached_block_;
+  mutable SpinLock mutex_;  // guards the lists and stats; held for a few instructions
   FreeLists cache_;
   MemoryStats stats_;
   uint64_t next_graph_pool_ = 1;

@@ -56,6 +56,22 @@ LinearLayout<M> linear_layout(const Tensor& out, const std::array<const Tensor*,
   return layout;
 }
 
+// Whether every input has out's shape and strides (so is contiguous as out is) and is stored in
+// the type the kernel reads, and out in the type it writes: the tiny ops' common case, tested
+// in a few comparisons before any layout analysis.
+template <size_t N>
+bool same_layout_arrays(const Tensor& out, const std::array<const Tensor*, N>& inputs,
+                        const std::array<DType, N>& in_types, DType result_type) {
+  if (out.dtype() != result_type) return false;
+  for (size_t k = 0; k < N; ++k) {
+    const Tensor& t = *inputs[k];
+    if (t.dtype() != in_types[k] || t.shape() != out.shape() || t.strides() != out.strides()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Runs row() over every element of `out` and its broadcast inputs, split across threads: over
 // one linear range when the layout allows, else over the strided iterator's rows.
 template <size_t M, class Row>
@@ -81,6 +97,17 @@ void run_elementwise(const Tensor& out, const std::array<const Tensor*, N>& inpu
                      const vec::Params& params, int64_t grain) {
   const int64_t total = out.numel();
   if (total == 0) return;
+  if (same_layout_arrays(out, inputs, in_types, result_type)) {
+    parallel_for(0, total, grain, [&](int64_t lo, int64_t hi) {
+      std::array<const void*, N> src;
+      for (size_t k = 0; k < N; ++k) {
+        src[k] = static_cast<const char*>(inputs[k]->data_ptr()) + lo * dtype_size(in_types[k]);
+      }
+      fn(src.data(), static_cast<char*>(out.data_ptr()) + lo * dtype_size(result_type), hi - lo,
+         params);
+    });
+    return;
+  }
   constexpr size_t M = N + 1;  // operand 0 is the output
   constexpr int64_t kChunk = 512;
   std::array<const Tensor*, M> operands;
