@@ -202,8 +202,14 @@ void CachingAllocator::set_cache_limit(size_t bytes) {
   if (stats_.cached_bytes > cache_limit_ && !capturing_) release_cache_locked();
 }
 
-Storage::Storage(size_t nbytes, CachingAllocator& pool)
-    : data_(pool.allocate(nbytes)), nbytes_(nbytes), device_(pool.device()), pool_(&pool) {}
+Storage::Storage(size_t nbytes, CachingAllocator& pool) : nbytes_(nbytes), device_(pool.device()) {
+  if (device_.is_cpu() && nbytes <= kInlineBytes) {
+    data_ = inline_;
+  } else {
+    data_ = pool.allocate(nbytes);
+    pool_ = &pool;
+  }
+}
 
 Storage::Storage(void* external, size_t nbytes, Device device, std::function<void(void*)> deleter,
                  bool page_locked)

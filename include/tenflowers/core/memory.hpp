@@ -129,9 +129,12 @@ class CachingAllocator {
 
 // A buffer on one device, shared by every tensor that views it. Either owned (from a pool) or
 // borrowed from outside (NumPy, DLPack, the pinned host pool) with a deleter that the last
-// reference calls.
+// reference calls. Host buffers of at most kInlineBytes live inside the Storage itself: scalars
+// and other tiny tensors then cost no pool call (a lock and its bookkeeping), and the pool's
+// statistics do not count them.
 class Storage {
  public:
+  static constexpr size_t kInlineBytes = 64;
   Storage(size_t nbytes, CachingAllocator& pool);
   // `page_locked`: host memory a device reads by DMA (see PinnedMemory in backend.hpp).
   Storage(void* external, size_t nbytes, Device device, std::function<void(void*)> deleter,
@@ -157,6 +160,7 @@ class Storage {
   CachingAllocator* pool_ = nullptr;
   std::function<void(void*)> deleter_;
   bool page_locked_ = false;
+  alignas(16) std::byte inline_[kInlineBytes];
 };
 
 }  // namespace tenflowers
