@@ -6,11 +6,8 @@
 
 namespace tenflowers {
 
-CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes,
-                                   size_t largest_cached_block)
-    : raw_(std::move(raw)),
-      cache_limit_(cache_limit_bytes),
-      largest_cached_block_(largest_cached_block) {}
+CachingAllocator::CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes)
+    : raw_(std::move(raw)), cache_limit_(cache_limit_bytes) {}
 
 CachingAllocator::~CachingAllocator() {
   std::lock_guard lock(mutex_);
@@ -101,7 +98,7 @@ void* CachingAllocator::allocate(size_t nbytes) {
 // A block leaves every graph pool and goes to the cache (or the device when the cache is full
 // and no capture runs).
 void CachingAllocator::give_back_locked(void* ptr, size_t size) {
-  if (capturing_ || (size <= largest_cached_block_ && stats_.cached_bytes + size <= cache_limit_)) {
+  if (capturing_ || stats_.cached_bytes + size <= cache_limit_) {
     cache_.list(size).push_back(ptr);
     stats_.cached_bytes += size;
   } else {

@@ -11,7 +11,7 @@
 namespace tenflowers {
 
 // Ids are handed to each thread in blocks, so making a tensor needs no atomic operation: a
-// locked instruction costs several nanoseconds, a tenth of a small op's whole call.
+// locked instruction costs several nanoseconds, a few percent of a small op's whole call.
 uint64_t TensorImpl::next_id() {
   constexpr uint64_t kBlock = 4096;
   static std::atomic<uint64_t> counter{1};

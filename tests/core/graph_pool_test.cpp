@@ -138,29 +138,6 @@ TEST(GraphPools, NothingGoesBackToTheDeviceDuringACapture) {
   EXPECT_EQ(calls.frees, 2);
 }
 
-TEST(CachingPool, BlocksAboveTheLargestCachedSizeGoBackAtOnceOutsideACapture) {
-  Calls calls;
-  CachingAllocator pool(std::make_unique<CountingAllocator>(calls), size_t{1} << 30, kRounded);
-  void* small = pool.allocate(kBlock);
-  void* large = pool.allocate(kRounded + 1);
-  pool.deallocate(small, kBlock);
-  EXPECT_EQ(calls.frees, 0);
-  EXPECT_EQ(pool.stats().cached_bytes, kRounded);
-  pool.deallocate(large, kRounded + 1);
-  EXPECT_EQ(calls.frees, 1);
-  EXPECT_EQ(pool.stats().cached_bytes, kRounded);
-  void* again = pool.allocate(kBlock);
-  EXPECT_EQ(again, small);  // the small one is reused
-  pool.deallocate(again, kBlock);
-
-  const uint64_t id = pool.begin_graph_pool();  // during a capture nothing is freed
-  pool.deallocate(pool.allocate(4 * kRounded), 4 * kRounded);
-  pool.end_graph_pool();
-  EXPECT_EQ(calls.frees, 1);
-  pool.release_graph_pool(id);  // the graph's large block leaves with it
-  EXPECT_EQ(calls.frees, 2);
-}
-
 TEST(GraphPools, OneCaptureAtATime) {
   Calls calls;
   CachingAllocator pool(std::make_unique<CountingAllocator>(calls), size_t{1} << 30);

@@ -48,11 +48,7 @@ struct MemoryStats {
 // synchronize): the out-of-memory retry raises instead and release_cache() refuses.
 class CachingAllocator {
  public:
-  // Blocks larger than `largest_cached_block` go back to the raw allocator when freed (outside
-  // a capture): the cache reuses a block only for a request of the same rounded size, so large
-  // one-off buffers would otherwise each stay resident.
-  CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes,
-                   size_t largest_cached_block = SIZE_MAX);
+  explicit CachingAllocator(std::unique_ptr<RawAllocator> raw, size_t cache_limit_bytes);
   ~CachingAllocator();
   CachingAllocator(const CachingAllocator&) = delete;
   CachingAllocator& operator=(const CachingAllocator&) = delete;
@@ -117,7 +113,6 @@ class CachingAllocator {
   void release_cache_locked();
   std::unique_ptr<RawAllocator> raw_;
   size_t cache_limit_;
-  size_t largest_cached_block_;
   mutable SpinLock mutex_;  // guards the lists and stats; held for a few instructions
   FreeLists cache_;
   MemoryStats stats_;

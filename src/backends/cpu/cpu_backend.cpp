@@ -31,8 +31,7 @@ class HostAllocator final : public RawAllocator {
 
 class CpuBackend final : public Backend {
  public:
-  CpuBackend()
-      : pool_(std::make_unique<HostAllocator>(), kDefaultCacheLimit, kLargestCachedBlock) {}
+  CpuBackend() : pool_(std::make_unique<HostAllocator>(), kDefaultCacheLimit) {}
   DeviceType type() const override { return DeviceType::CPU; }
   std::string name() const override { return "cpu"; }
   int device_count() const override { return 1; }
@@ -48,10 +47,6 @@ class CpuBackend final : public Backend {
 
  private:
   static constexpr size_t kDefaultCacheLimit = size_t{2} << 30;
-  // Larger host blocks are freed at once, as the C library frees them (mmap'd chunks go back to
-  // the system): training steps' buffers stay below it and are reused, while the one-off
-  // buffers of a large evaluation batch or of data loading do not all stay resident at once.
-  static constexpr size_t kLargestCachedBlock = size_t{32} << 20;
   CachingAllocator pool_;
 };
 
