@@ -18,9 +18,10 @@ Tolerance program_tolerance(DType dtype, const FusedProgram& program) {
   return {one.rtol * steps, one.atol * steps};
 }
 
+// On a random shape of rank 0 to 3 with small extents, or on `shape` when given.
 void check_program(Rng& rng, Device device, const FusedProgram& program, DType dtype, double lo,
-                   double hi) {
-  const std::vector<int64_t> shape = random_shape(rng, rng.integer(0, 3));
+                   double hi, std::vector<int64_t> shape = {}) {
+  if (shape.empty()) shape = random_shape(rng, rng.integer(0, 3));
   const auto shapes = fused::broadcast_shapes_for(rng, shape, program.num_inputs);
   std::vector<Tensor> inputs;
   std::vector<Ref> refs;
@@ -52,6 +53,9 @@ void check_fused(Rng& rng, Device device) {
       const auto inputs = static_cast<size_t>(rng.integer(1, 3));
       check_program(rng, device, fused::random_program(rng, inputs, false), dtype, -2, 2);
     }
+    // Long enough for whole tiles of the CPU interpreter and several of its conversion chunks.
+    check_program(rng, device, fused::random_program(rng, 2, false), dtype, -2, 2,
+                  {rng.integer(2, 4), rng.integer(100, 1500)});
     const OpDef& mul = registry().get("mul");
     const OpDef& add = registry().get("add");
     // relu(x * a + b)

@@ -141,6 +141,44 @@ TEST(Memory, PoolReusesBlocksAndReportsStatistics) {
   EXPECT_EQ(tf::memory_stats().cached_bytes, 0u);
 }
 
+// Host buffers of at most Storage::kInlineBytes live inside their Storage and bypass the pool;
+// one byte more goes to the pool. Both kinds hold their data and keep it apart.
+TEST(Memory, TinyHostBuffersLiveInsideTheirStorage) {
+  constexpr int64_t kInlineFloats = tf::Storage::kInlineBytes / sizeof(float);
+  tf::reset_peak_memory();
+  const tf::MemoryStats before = tf::memory_stats();
+  Tensor inline_a = tf::full({kInlineFloats}, 1.5, DType::F32);
+  Tensor inline_b = tf::full({kInlineFloats}, -2.0, DType::F32);
+  const tf::MemoryStats with_inline = tf::memory_stats();
+  EXPECT_EQ(with_inline.allocations, before.allocations);
+  EXPECT_EQ(with_inline.in_use_bytes, before.in_use_bytes);
+  const auto storage_of = [](const Tensor& t) {
+    return reinterpret_cast<uintptr_t>(t.storage().get());
+  };
+  const auto data_of = [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); };
+  EXPECT_GE(data_of(inline_a), storage_of(inline_a));
+  EXPECT_LT(data_of(inline_a), storage_of(inline_a) + sizeof(tf::Storage));
+  EXPECT_EQ(data_of(inline_a) % 16, 0u);
+
+  constexpr auto kPooledBytes = static_cast<int64_t>(tf::Storage::kInlineBytes) + 1;
+  Tensor pooled = tf::full({kPooledBytes}, 3.0, DType::U8);
+  const tf::MemoryStats with_pooled = tf::memory_stats();
+  EXPECT_EQ(with_pooled.allocations, before.allocations + 1);
+  EXPECT_GT(with_pooled.in_use_bytes, before.in_use_bytes);
+  const uintptr_t pooled_data = data_of(pooled);
+  EXPECT_TRUE(pooled_data < storage_of(pooled) ||
+              pooled_data >= storage_of(pooled) + sizeof(tf::Storage));
+
+  const Tensor sum = inline_a + inline_b;  // an inline output of an op
+  for (int64_t i = 0; i < kInlineFloats; ++i) {
+    EXPECT_EQ(sum.at<float>({i}), -0.5f);
+    EXPECT_EQ(inline_a.at<float>({i}), 1.5f);
+  }
+  EXPECT_EQ(pooled.sum().item<int64_t>(), 3 * kPooledBytes);
+  pooled = Tensor();
+  EXPECT_EQ(tf::memory_stats().in_use_bytes, before.in_use_bytes);
+}
+
 TEST(Memory, FromBlobBorrowsWithoutCopying) {
   std::vector<float> host = {1, 2, 3, 4, 5, 6};
   bool released = false;

@@ -44,12 +44,45 @@ struct Params {
 // in[k] points at input k (n contiguous elements); out at n contiguous output elements.
 using ArrayFn = void (*)(const void* const* in, void* out, int64_t n, const Params& params);
 
+// A fused elementwise program for the register interpreter (fused_kernels.inc), which runs the
+// whole program per tile of a few vectors: a value passed from one step to the next stays in
+// registers, and memory sees only the inputs and the output.
+// Operand sources: kFusedAcc (the previous step's result), an input index, or num_inputs plus
+// the index of a value saved by an earlier step.
+inline constexpr int8_t kFusedAcc = -1;
+struct FusedInstr {
+  bool binary = false;  // `code` is a Binary op, else a Unary op; all take no parameters
+  uint8_t code = 0;
+  int8_t lhs = kFusedAcc;
+  int8_t rhs = kFusedAcc;  // unused by a one-input op
+  int8_t save = -1;        // the saved-value index keeping this step's result, or -1
+};
+// The limits of fused_elementwise.hpp (which this plain-types header cannot include).
+inline constexpr int kMaxFusedArgsInputs = 8;
+inline constexpr int kMaxFusedArgsSaved = 32;
+
+struct FusedArgs {
+  const FusedInstr* steps;
+  int num_steps;
+  int num_inputs;
+  const void* const* inputs;  // per input: n contiguous elements, or one element to repeat
+  const bool* repeated;       // per input: whether it is one element repeated
+  void* out;                  // n contiguous elements
+  int64_t n;
+  bool stream;  // write the output with non-temporal stores (see stream_store.hpp)
+};
+using FusedFn = void (*)(const FusedArgs& args);
+
 struct Table {
   // Indexed by the op and the compute dtype; null where the op is not defined for it.
   ArrayFn unary[static_cast<int>(Unary::Count)][kNumDTypes];
   ArrayFn binary[static_cast<int>(Binary::Count)][kNumDTypes];
   ArrayFn where[kNumDTypes];  // inputs: condition (bool), a, b
   ArrayFn clamp[kNumDTypes];  // inputs: x, low, high; NaN in x propagates
+  // The fused program interpreter per floating compute dtype, and the ops it runs.
+  FusedFn fused[kNumDTypes];
+  bool fusible_unary[static_cast<int>(Unary::Count)];
+  bool fusible_binary[static_cast<int>(Binary::Count)];
   // f16 <-> f32 conversion with the F16C instructions (round to nearest even); null where the
   // instruction set has none.
   ArrayFn f16_to_f32;
