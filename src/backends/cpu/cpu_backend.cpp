@@ -1,17 +1,25 @@
-// The CPU backend: 64-byte aligned host memory behind a caching pool, memcpy transfers and the
-// thread-count listener that keeps OpenMP and BLAS in step with set_num_threads.
+// The CPU backend: 64-byte aligned host memory behind a caching pool, memcpy transfers, the
+// thread-count listener that keeps OpenMP and BLAS in step with set_num_threads, and the choice
+// of OpenBLAS's kernels where OpenBLAS does not know the CPU.
 #include <omp.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 #include "src/backends/cpu/register.hpp"
 #include "tenflowers/core/backend.hpp"
 #include "tenflowers/core/error.hpp"
 #include "tenflowers/core/parallel.hpp"
 
-extern "C" void openblas_set_num_threads(int);
+extern "C" {
+void openblas_set_num_threads(int);
+char* openblas_get_corename(void);
+// In OpenBLAS builds with DYNAMIC_ARCH (Debian's): weak, so other builds link too.
+__attribute__((weak)) void gotoblas_dynamic_init(void);
+__attribute__((weak)) void gotoblas_dynamic_quit(void);
+}
 
 namespace tenflowers::cpu {
 namespace {
@@ -50,9 +58,37 @@ class CpuBackend final : public Backend {
   CachingAllocator pool_;
 };
 
+// OpenBLAS picks its kernels by CPU model number, and a release older than the CPU falls back to
+// its generic x86-64 kernels: Debian 12's 0.3.21 runs SSE3 ("Prescott") code on an Emerald
+// Rapids Xeon, a fifth of the speed its AVX-512 kernels reach there. In that case, and unless the
+// user chose a core type with OPENBLAS_CORETYPE, OpenBLAS is set up again with the kernels the
+// CPU's features allow.
+void choose_openblas_kernels() {
+  if (std::getenv("OPENBLAS_CORETYPE") || !gotoblas_dynamic_init || !gotoblas_dynamic_quit) return;
+  const std::string_view current = openblas_get_corename();
+  for (const std::string_view vector_core :
+       {"Haswell", "Zen", "SkylakeX", "Cooperlake", "SapphireRapids"}) {
+    if (current == vector_core) return;  // OpenBLAS knew the CPU (or chose on purpose)
+  }
+  const char* by_features = nullptr;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512cd")) {
+    by_features = "SkylakeX";
+  } else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    by_features = "Haswell";
+  }
+  if (!by_features) return;  // a CPU without AVX2: OpenBLAS's own choice stands
+  gotoblas_dynamic_quit();
+  setenv("OPENBLAS_CORETYPE", by_features, 0);
+  gotoblas_dynamic_init();
+  unsetenv("OPENBLAS_CORETYPE");
+}
+
 }  // namespace
 
 void register_cpu_backend(OpRegistry& r) {
+  choose_openblas_kernels();
   register_backend(std::make_unique<CpuBackend>());
   on_num_threads_changed([](int threads) {
     omp_set_num_threads(threads);
