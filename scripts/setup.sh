@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential cmake ninja-build pkg-config libopenblas-openmp-dev libsleef-dev libgtest-dev libgmock-dev
+packages=(build-essential cmake ninja-build pkg-config libopenblas-openmp-dev libdnnl-dev libsleef-dev libgtest-dev libgmock-dev
           libbenchmark-dev zlib1g-dev libzip-dev nlohmann-json3-dev dataset-fashion-mnist python3 python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,7 @@
 
 #include "src/backends/cpu/linalg.hpp"
 #include "src/backends/cpu/parallel.hpp"
+#include "src/backends/cpu/sgemm.hpp"
 #include "tenflowers/core/convert.hpp"
 #include "tenflowers/core/tensor.hpp"
 
@@ -168,7 +169,7 @@ void check_blas_dims(const Plan& p) {
 
 void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const float* a, int lda,
                const float* b, int ldb, float* c, int ldc) {
-  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+  sgemm(ta == CblasTrans, tb == CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, const double* a,
                int lda, const double* b, int ldb, double* c, int ldc) {
