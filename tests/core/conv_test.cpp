@@ -186,6 +186,34 @@ TEST(Pool2d, TwoByTwoMaxPropagatesNaNAndRoutesItsGradient) {
   EXPECT_EQ(dx.to_vector<float>(), (std::vector<float>{0, 0, 20, 0, 10, 0, 0, 0}));
 }
 
+// The vectorized f32 rows of the 2x2 gradient route like the scalar f64 loop: ties (values on a
+// coarse grid), NaNs, widths with and without a remainder, odd trailing rows and columns.
+TEST(Pool2d, TwoByTwoMaxGradientInF32MatchesF64) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const tf::Attrs attrs{{"kernel", std::vector<int64_t>{2, 2}},
+                        {"stride", std::vector<int64_t>{2, 2}},
+                        {"pads", std::vector<int64_t>{0, 0, 0, 0}}};
+  const tf::OpDef& grad_op = tf::registry().get("max_pool2d_grad");
+  for (const Dims& shape : {Dims{2, 3, 10, 22}, Dims{1, 2, 9, 19}, Dims{1, 1, 4, 8}}) {
+    const int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
+    std::vector<float> xs(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      xs[static_cast<size_t>(i)] = i % 37 == 5 ? nan : static_cast<float>((i * 7919) % 5);
+    }
+    const Tensor x = Tensor::from_vec(xs, shape);
+    const Dims out_shape{shape[0], shape[1], shape[2] / 2, shape[3] / 2};
+    const Tensor dy = tf::uniform(out_shape, 1.0, 2.0, DType::F32, 11);
+    const std::vector<float> got = tf::dispatch1(grad_op, {x, dy}, attrs).to_vector<float>();
+    const std::vector<double> want =
+        tf::dispatch1(grad_op, {x.cast(DType::F64), dy.cast(DType::F64)}, attrs)
+            .to_vector<double>();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(static_cast<double>(got[i]), want[i]) << "at " << i;
+    }
+  }
+}
+
 TEST(Pool2d, MaxPropagatesNaNAndIgnoresPadding) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const Tensor x = Tensor::from_vec({-5.f, nan, -7.f, -8.f}, {1, 1, 2, 2});
