@@ -16,7 +16,8 @@ case "${1:-}" in
   --bench-only) run_tests=0 ;;
 esac
 
-if [ ! -e /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0 ] && [ -d .deps ]; then
+if { [ ! -e /usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblas.so.0 ] ||
+  [ ! -e /usr/include/dnnl.h ]; } && [ -d .deps ]; then
   staging=$(mktemp -d)
   for deb in .deps/*.deb; do dpkg -x "$deb" "$staging"; done
   cp -rn "$staging"/. /
