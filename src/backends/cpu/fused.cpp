@@ -96,8 +96,7 @@ void run_program(KernelContext& ctx, const CompiledProgram& program) {
     convert[k + 1] = convert_fn(ctx.inputs[k].dtype(), compute);
     native[k + 1] = ctx.inputs[k].dtype() == compute;
   }
-  const bool stream =
-      native[0] && (getenv("XSTREAM") || worth_streaming(out.numel() * compute_size));
+  const bool stream = native[0] && worth_streaming(out.numel() * compute_size);
   auto row = [&](const std::array<char*, M>& ptr, const std::array<int64_t, M>& stride, int64_t n) {
     thread_local std::vector<char> scratch;
     const auto buffer = [&](size_t operand) {
