@@ -105,7 +105,8 @@ void run_program(KernelContext& ctx, const CompiledProgram& program) {
     };
     std::array<const void*, N> inputs;
     std::array<bool, N> repeated;
-    bool chunked = !(native[0] && stride[0] == compute_size);
+    const bool direct_out = native[0] && stride[0] == compute_size;
+    bool chunked = !direct_out;
     for (size_t k = 1; k < M; ++k) {
       repeated[k - 1] = stride[k] == 0;
       inputs[k - 1] = ptr[k];
@@ -130,7 +131,6 @@ void run_program(KernelContext& ctx, const CompiledProgram& program) {
       program.run(args);
       return;
     }
-    const bool direct_out = native[0] && stride[0] == compute_size;
     for (int64_t i = 0; i < n; i += kChunk) {
       args.n = std::min(kChunk, n - i);
       for (size_t k = 1; k < M; ++k) {
