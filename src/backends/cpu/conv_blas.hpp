@@ -1,6 +1,7 @@
 #pragma once
-// Row-major BLAS gemm for the float types the convolution kernels compute in, and a scope that
-// keeps OpenBLAS single-threaded while our own thread team issues many independent gemms.
+// Row-major gemm for the float types the convolution kernels compute in (f32 through sgemm.hpp,
+// f64 through OpenBLAS), and a scope that keeps OpenBLAS single-threaded while our own thread
+// team issues many independent gemms (oneDNN, called inside the team, runs on the calling thread).
 #include <cblas.h>
 
 #include <climits>

@@ -1,5 +1,5 @@
-// linear on the CPU: the product through matmul's kernel (BLAS for f32 and f64), then the bias
-// and the activation in one pass over the output while its rows are still in cache.
+// linear on the CPU: the product through matmul's kernel (oneDNN for f32, OpenBLAS for f64), then
+// the bias and the activation in one pass over the output while its rows are still in cache.
 #include <algorithm>
 #include <type_traits>
 

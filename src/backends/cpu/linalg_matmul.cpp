@@ -1,8 +1,8 @@
-// matmul on the CPU. f32/f64 go to the system BLAS, reading row-major and transposed operands in
-// place (a strided operand BLAS cannot read is packed once); f16/bf16 convert row blocks to f32
-// for sgemm; integers, and batches of small matrices of any dtype, use a blocked loop run in
-// parallel over row blocks. Broadcast batch entries are addressed through their strides, never
-// materialized.
+// matmul on the CPU. f32 goes to oneDNN's sgemm (sgemm.hpp) and f64 to OpenBLAS, reading
+// row-major and transposed operands in place (a strided operand neither can read is packed once);
+// f16/bf16 convert row blocks to f32 for sgemm; integers, and batches of small matrices of any
+// dtype, use a blocked loop run in parallel over row blocks. Broadcast batch entries are addressed
+// through their strides, never materialized.
 #include <cblas.h>
 
 #include <algorithm>
