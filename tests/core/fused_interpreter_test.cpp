@@ -37,9 +37,10 @@ tf::FusedProgram dag_program() {
            {&r.get("mul"), 7, 3}}};
 }
 
-std::vector<double> positive_values(int64_t n, double phase) {
+// Fresh random values in [0.25, 2.25): positive, so no step cancels.
+std::vector<double> positive_values(tf::testing::Rng& rng, int64_t n) {
   std::vector<double> v(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = 1.25 + std::sin(0.37 * i + phase);
+  for (double& x : v) x = rng.uniform(0.25, 2.25);
   return v;
 }
 
@@ -63,13 +64,14 @@ void for_each_isa(Body body) {
 }  // namespace
 
 TEST(FusedInterpreter, MatchesFloat64AtEveryLengthAndLayout) {
+  tf::testing::Rng rng = tf::testing::Rng::for_test();
   const tf::FusedProgram program = dag_program();
   for_each_isa([&] {
     for (DType dtype : {DType::F32, DType::F64}) {
       for (const int64_t n : kLengths) {
         SCOPED_TRACE(std::string(tf::dtype_name(dtype)) + " n=" + std::to_string(n));
-        const std::vector<double> xs = positive_values(n, 0.0);
-        const std::vector<double> ys = positive_values(n + 1, 1.0);
+        const std::vector<double> xs = positive_values(rng, n);
+        const std::vector<double> ys = positive_values(rng, n + 1);
         const Tensor x = Tensor::from_vec(xs, {n}).cast(dtype);
         // y starts one element into its storage: its vectors are misaligned.
         const Tensor y = Tensor::from_vec(ys, {n + 1}).cast(dtype).narrow(0, 1, n);
@@ -92,12 +94,13 @@ TEST(FusedInterpreter, MatchesFloat64AtEveryLengthAndLayout) {
 // f16 and transposed inputs are converted chunk by chunk into f32 before the interpreter runs;
 // the output of an f16 program is converted back.
 TEST(FusedInterpreter, ConvertsOperandsOfOtherDtypesAndLayouts) {
+  tf::testing::Rng rng = tf::testing::Rng::for_test();
   const tf::FusedProgram program = dag_program();
   for_each_isa([&] {
     for (const int64_t rows : {3, 61, 130}) {
       const int64_t cols = 37;
-      const std::vector<double> xs = positive_values(rows * cols, 0.5);
-      const std::vector<double> ys = positive_values(rows * cols, 2.0);
+      const std::vector<double> xs = positive_values(rng, rows * cols);
+      const std::vector<double> ys = positive_values(rng, rows * cols);
       const Tensor x = Tensor::from_vec(xs, {rows, cols}).cast(DType::F16);
       const Tensor y_t = Tensor::from_vec(ys, {cols, rows}).cast(DType::F32).transpose();
       const Tensor s = tf::full({}, 0.75, DType::F32);
@@ -123,6 +126,7 @@ TEST(FusedInterpreter, ConvertsOperandsOfOtherDtypesAndLayouts) {
 
 // Streaming stores write the same values as plain ones, from any output alignment.
 TEST(FusedInterpreter, StreamingStoresWriteWhatPlainStoresWrite) {
+  tf::testing::Rng rng = tf::testing::Rng::for_test();
   const tf::FusedProgram program = dag_program();
   std::vector<vec::FusedInstr> steps(program.steps.size());
   // dag_program compiled by hand: the compiler's result for it (fused.cpp) is checked above.
@@ -136,8 +140,8 @@ TEST(FusedInterpreter, StreamingStoresWriteWhatPlainStoresWrite) {
   steps[5] = {true, binary(vec::Binary::Mul), vec::kFusedAcc, 3, -1};
   for_each_isa([&] {
     const int64_t n = 1000;
-    const std::vector<double> x64 = positive_values(n, 0.0);
-    const std::vector<double> y64 = positive_values(n, 1.0);
+    const std::vector<double> x64 = positive_values(rng, n);
+    const std::vector<double> y64 = positive_values(rng, n);
     const std::vector<float> xs(x64.begin(), x64.end());
     const std::vector<float> ys(y64.begin(), y64.end());
     const float s = 0.75f;
