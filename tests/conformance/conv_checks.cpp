@@ -219,6 +219,17 @@ void check_conv2d(Rng& rng, Device device) {
       pointwise.kernel_h = pointwise.kernel_w = 1;
       pointwise.stride_h = pointwise.stride_w = 1;
       run_conv2d_case(rng, device, dtype, layout, pointwise, "valid");
+      // Stride 1 'same' over images smaller than the kernel: whole column rows lie in the
+      // padding (im2col's shifted-plane copy clips them).
+      ConvCase tiny{};
+      random_channels(rng, tiny);
+      tiny.kernel_h = rng.integer(3, 5);
+      tiny.kernel_w = 3;
+      tiny.dilation_h = tiny.dilation_w = 1;
+      tiny.stride_h = tiny.stride_w = 1;
+      tiny.in_h = rng.integer(1, 2);
+      tiny.in_w = rng.integer(1, 2);
+      run_conv2d_case(rng, device, dtype, layout, tiny, "same");
     }
     // One image with enough work for BLAS and im2col to thread inside it.
     ConvCase large{1, 1, 16, 16, 32, 32, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0, true};

@@ -189,7 +189,8 @@ TEST(Pool2d, TwoByTwoMaxPropagatesNaNAndRoutesItsGradient) {
 }
 
 // The vectorized f32 rows of the 2x2 gradient route like the scalar f64 loop: ties (values on a
-// coarse grid), NaNs, widths with and without a remainder, odd trailing rows and columns.
+// coarse grid), NaNs, widths with and without a remainder, odd trailing rows and columns, and
+// gradients with strided rows.
 TEST(Pool2d, TwoByTwoMaxGradientInF32MatchesF64) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const tf::Attrs attrs{{"kernel", std::vector<int64_t>{2, 2}},
@@ -207,13 +208,17 @@ TEST(Pool2d, TwoByTwoMaxGradientInF32MatchesF64) {
     const Tensor x = Tensor::from_vec(xs, shape);
     const Dims out_shape{shape[0], shape[1], shape[2] / 2, shape[3] / 2};
     const Tensor dy = tf::uniform(out_shape, 1.0, 2.0, DType::F32, rng.integer(0, 1 << 30));
-    const std::vector<float> got = tf::dispatch1(grad_op, {x, dy}, attrs).to_vector<float>();
+    // The same gradient as a transposed view: its rows are strided.
+    const Tensor dy_strided = dy.transpose().contiguous().transpose();
     const std::vector<double> want =
         tf::dispatch1(grad_op, {x.cast(DType::F64), dy.cast(DType::F64)}, attrs)
             .to_vector<double>();
-    ASSERT_EQ(got.size(), want.size());
-    for (size_t i = 0; i < got.size(); ++i) {
-      EXPECT_EQ(static_cast<double>(got[i]), want[i]) << "at " << i;
+    for (const Tensor& grad : {dy, dy_strided}) {
+      const std::vector<float> got = tf::dispatch1(grad_op, {x, grad}, attrs).to_vector<float>();
+      ASSERT_EQ(got.size(), want.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(static_cast<double>(got[i]), want[i]) << "at " << i;
+      }
     }
   }
 }

@@ -5,6 +5,7 @@
 // is weight[out, channels * kh * kw] @ col, and col2im scatters such a matrix back onto the image.
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 
 #include "tenflowers/core/convert.hpp"
@@ -34,6 +35,29 @@ inline std::pair<int64_t, int64_t> inside_positions(int64_t offset, int64_t stri
   return {lo, std::clamp(last, lo, out)};
 }
 
+// One column row of a stride-1 'same' convolution (see im2col): positions p in rows
+// [oh_lo, oh_hi) read plane[p + shift], clipped to the plane; everything else, and the columns
+// outside [ow_lo, ow_hi) of each row, is zero.
+template <class Src, class Dst>
+void im2col_shifted_row(const Src* plane, const ConvGeometry& g, int64_t shift, int64_t oh_lo,
+                        int64_t oh_hi, int64_t ow_lo, int64_t ow_hi, Dst* row) {
+  const int64_t width = g.out_w;
+  const int64_t plane_size = g.in_h * g.in_w;
+  const int64_t first = std::min(g.positions(), std::max(oh_lo * width, -shift));
+  const int64_t last = std::max(first, std::min(oh_hi * width, plane_size - shift));
+  std::fill(row, row + first, Dst(0));
+  if constexpr (std::is_same_v<Src, Dst>) {
+    std::copy(plane + first + shift, plane + last + shift, row + first);  // memmove: wide stores
+  } else {
+    for (int64_t p = first; p < last; ++p) row[p] = convert<Dst>(plane[p + shift]);
+  }
+  std::fill(row + last, row + g.positions(), Dst(0));
+  for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
+    std::fill(row + oh * width, row + oh * width + ow_lo, Dst(0));
+    std::fill(row + oh * width + ow_hi, row + (oh + 1) * width, Dst(0));
+  }
+}
+
 // Writes the column rows of channels [c_begin, c_end). `image` addresses channel 0, row 0,
 // column 0 and is read with element strides (sc, sh, sw), so any layout works; taps in the
 // padding read as zero. The loops run channels innermost so the clipping ranges, which depend
@@ -43,6 +67,10 @@ void im2col(const Src* image, int64_t sc, int64_t sh, int64_t sw, const ConvGeom
             int64_t c_begin, int64_t c_end, Dst* col) {
   const int64_t positions = g.positions();
   const bool unit_steps = g.stride_w == 1 && sw == 1;
+  // Stride 1 over row-major planes with as many window columns as image columns ('same'
+  // padding): a column row is the plane shifted by the tap, so it is copied in one run and
+  // only the columns that wrapped around a row edge are zeroed afterwards.
+  const bool shifted_planes = unit_steps && g.stride_h == 1 && sh == g.in_w && g.out_w == g.in_w;
   for (int64_t i = 0; i < g.kernel_h; ++i) {
     const int64_t off_h = i * g.dilation_h - g.pad_top;
     const auto [oh_lo, oh_hi] = inside_positions(off_h, g.stride_h, g.in_h, g.out_h);
@@ -51,6 +79,11 @@ void im2col(const Src* image, int64_t sc, int64_t sh, int64_t sw, const ConvGeom
       const auto [ow_lo, ow_hi] = inside_positions(off_w, g.stride_w, g.in_w, g.out_w);
       for (int64_t c = c_begin; c < c_end; ++c) {
         Dst* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        if (shifted_planes) {
+          im2col_shifted_row(image + c * sc, g, off_h * g.in_w + off_w, oh_lo, oh_hi, ow_lo, ow_hi,
+                             row);
+          continue;
+        }
         std::fill(row, row + oh_lo * g.out_w, Dst(0));
         std::fill(row + oh_hi * g.out_w, row + positions, Dst(0));
         for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {

@@ -97,7 +97,8 @@ int argmax_of_four(C a, C b, C c, C d) {
 // One row of 2x2 windows of max_pool2d_grad in f32, four windows per step: the even and odd
 // columns of both input rows are split into vectors, and the argmax scan of argmax_of_four runs
 // on comparison masks. Written with branches, the scan mispredicts on every other window of
-// real data (15% of a W8 training epoch).
+// real data (15% of a W8 training epoch). The last windows of a row (and rows whose gradient is
+// strided) go through the same step on small copies, so no window takes a branchy path.
 void max_pool2x2_grad_row(const float* top, const float* bottom, const float* grad,
                           int64_t grad_stride, float* top_out, float* bottom_out, int64_t out_w) {
   using v4f = float __attribute__((vector_size(16)));
@@ -108,10 +109,11 @@ void max_pool2x2_grad_row(const float* top, const float* bottom, const float* gr
     return v;
   };
   const auto replaces = [](v4f v, v4f best) -> v4i { return (v > best) | (v != v); };
-  int64_t ow = 0;
-  for (; ow + 4 <= out_w && grad_stride == 1; ow += 4) {
-    const v4f t0 = load(top + 2 * ow), t1 = load(top + 2 * ow + 4);
-    const v4f b0 = load(bottom + 2 * ow), b1 = load(bottom + 2 * ow + 4);
+  // Four windows: top/bottom hold 8 input columns, grad 4 contiguous values.
+  const auto step = [&](const float* t, const float* bt, const float* g4, float* t_out,
+                        float* b_out) {
+    const v4f t0 = load(t), t1 = load(t + 4);
+    const v4f b0 = load(bt), b1 = load(bt + 4);
     const v4f a = __builtin_shuffle(t0, t1, v4i{0, 2, 4, 6});
     const v4f b = __builtin_shuffle(t0, t1, v4i{1, 3, 5, 7});
     const v4f c = __builtin_shuffle(b0, b1, v4i{0, 2, 4, 6});
@@ -124,25 +126,31 @@ void max_pool2x2_grad_row(const float* top, const float* bottom, const float* gr
     const v4i is_c = took_c & ~is_d;
     const v4i is_b = took_b & ~took_c & ~is_d;
     const v4i is_a = ~(took_b | took_c | is_d);
-    const v4f g = load(grad + ow), zero{};
+    const v4f g = load(g4), zero{};
     const v4f ga = is_a ? g : zero, gb = is_b ? g : zero, gc = is_c ? g : zero,
               gd = is_d ? g : zero;
     const v4f top_lo = __builtin_shuffle(ga, gb, v4i{0, 4, 1, 5});
     const v4f top_hi = __builtin_shuffle(ga, gb, v4i{2, 6, 3, 7});
     const v4f bottom_lo = __builtin_shuffle(gc, gd, v4i{0, 4, 1, 5});
     const v4f bottom_hi = __builtin_shuffle(gc, gd, v4i{2, 6, 3, 7});
-    std::memcpy(top_out + 2 * ow, &top_lo, sizeof(v4f));
-    std::memcpy(top_out + 2 * ow + 4, &top_hi, sizeof(v4f));
-    std::memcpy(bottom_out + 2 * ow, &bottom_lo, sizeof(v4f));
-    std::memcpy(bottom_out + 2 * ow + 4, &bottom_hi, sizeof(v4f));
+    std::memcpy(t_out, &top_lo, sizeof(v4f));
+    std::memcpy(t_out + 4, &top_hi, sizeof(v4f));
+    std::memcpy(b_out, &bottom_lo, sizeof(v4f));
+    std::memcpy(b_out + 4, &bottom_hi, sizeof(v4f));
+  };
+  int64_t ow = 0;
+  for (; ow + 4 <= out_w && grad_stride == 1; ow += 4) {
+    step(top + 2 * ow, bottom + 2 * ow, grad + ow, top_out + 2 * ow, bottom_out + 2 * ow);
   }
-  for (; ow < out_w; ++ow) {
-    const int at = argmax_of_four(top[2 * ow], top[2 * ow + 1], bottom[2 * ow], bottom[2 * ow + 1]);
-    const float g = grad[ow * grad_stride];
-    top_out[2 * ow] = at == 0 ? g : 0.f;
-    top_out[2 * ow + 1] = at == 1 ? g : 0.f;
-    bottom_out[2 * ow] = at == 2 ? g : 0.f;
-    bottom_out[2 * ow + 1] = at == 3 ? g : 0.f;
+  for (; ow < out_w; ow += 4) {
+    const int64_t windows = std::min<int64_t>(4, out_w - ow);
+    float t[8] = {}, bt[8] = {}, g4[4] = {}, t_out[8], b_out[8];
+    std::copy_n(top + 2 * ow, 2 * windows, t);
+    std::copy_n(bottom + 2 * ow, 2 * windows, bt);
+    for (int64_t w = 0; w < windows; ++w) g4[w] = grad[(ow + w) * grad_stride];
+    step(t, bt, g4, t_out, b_out);
+    std::copy_n(t_out, 2 * windows, top_out + 2 * ow);
+    std::copy_n(b_out, 2 * windows, bottom_out + 2 * ow);
   }
 }
 
