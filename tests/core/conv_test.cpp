@@ -198,7 +198,8 @@ TEST(Pool2d, TwoByTwoMaxGradientInF32MatchesF64) {
                         {"pads", std::vector<int64_t>{0, 0, 0, 0}}};
   const tf::OpDef& grad_op = tf::registry().get("max_pool2d_grad");
   tf::testing::Rng rng = tf::testing::Rng::for_test();
-  for (const Dims& shape : {Dims{2, 3, 10, 22}, Dims{1, 2, 9, 19}, Dims{1, 1, 4, 8}}) {
+  for (const Dims& shape :
+       {Dims{2, 3, 10, 22}, Dims{1, 2, 9, 19}, Dims{1, 1, 4, 8}, Dims{1, 2, 6, 7}}) {
     const int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
     std::vector<float> xs(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i) {

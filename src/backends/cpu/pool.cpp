@@ -97,8 +97,9 @@ int argmax_of_four(C a, C b, C c, C d) {
 // One row of 2x2 windows of max_pool2d_grad in f32, four windows per step: the even and odd
 // columns of both input rows are split into vectors, and the argmax scan of argmax_of_four runs
 // on comparison masks. Written with branches, the scan mispredicts on every other window of
-// real data (15% of a W8 training epoch). The last windows of a row (and rows whose gradient is
-// strided) go through the same step on small copies, so no window takes a branchy path.
+// real data (15% of a W8 training epoch). A row's last windows rerun the final four (the
+// overlap is rewritten with the same values); rows narrower than four windows, or whose
+// gradient is strided, go through the same step on small copies.
 void max_pool2x2_grad_row(const float* top, const float* bottom, const float* grad,
                           int64_t grad_stride, float* top_out, float* bottom_out, int64_t out_w) {
   using v4f = float __attribute__((vector_size(16)));
@@ -138,11 +139,16 @@ void max_pool2x2_grad_row(const float* top, const float* bottom, const float* gr
     std::memcpy(b_out, &bottom_lo, sizeof(v4f));
     std::memcpy(b_out + 4, &bottom_hi, sizeof(v4f));
   };
-  int64_t ow = 0;
-  for (; ow + 4 <= out_w && grad_stride == 1; ow += 4) {
+  const auto in_place = [&](int64_t ow) {
     step(top + 2 * ow, bottom + 2 * ow, grad + ow, top_out + 2 * ow, bottom_out + 2 * ow);
+  };
+  if (grad_stride == 1 && out_w >= 4) {
+    for (int64_t ow = 0; ow + 4 <= out_w; ow += 4) in_place(ow);
+    // Copies here would cost a store-forwarding stall per row (small stores, wide loads).
+    if (out_w % 4 != 0) in_place(out_w - 4);
+    return;
   }
-  for (; ow < out_w; ow += 4) {
+  for (int64_t ow = 0; ow < out_w; ow += 4) {
     const int64_t windows = std::min<int64_t>(4, out_w - ow);
     float t[8] = {}, bt[8] = {}, g4[4] = {}, t_out[8], b_out[8];
     std::copy_n(top + 2 * ow, 2 * windows, t);
