@@ -5,12 +5,17 @@ Ours: every build/bench/bench_* Google Benchmark executable (median aggregate of
 repetitions; a benchmark `W3_batch512` with a counter `samples_per_s` gives the figure
 `W3 batch512 samples_per_s`) and, for W8, build/tools/tenflowers-train. Peers: the scripts in
 bench/peers/ run with the Python of bench/.venv (bench/setup.sh makes it); they print
-`RESULT <workload> <variant> <unit> <value>` lines. Standard library only."""
+`RESULT <workload> <variant> <unit> <value>` lines. Standard library only.
+
+The machines are noisy, so W1 to W7 run in rounds (ours, then each peer, per round; three by
+default): a figure is the median over the rounds and a ratio the median of the rounds' ratios,
+each taken between runs minutes apart at most. W8 takes minutes per side and runs once."""
 import argparse
 import datetime
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -78,22 +83,45 @@ def log(message):
 # ---------------------------------------------------------------- figures
 
 
+def median_of_pairs(a, b, combine):
+    """The median of combine(a[r], b[r]) over the rounds r that both {round: value} have."""
+    paired = [combine(a[r], b[r]) for r in sorted(a.keys() & b.keys())]
+    paired = [value for value in paired if value is not None]
+    return statistics.median(paired) if paired else None
+
+
 class Figures:
-    """Figures by (workload, variant, unit) and source column, plus notes for the doc.
-    Figures of workloads outside `only` are dropped."""
+    """Figures by (workload, variant, unit), source column and round, plus notes for the doc.
+    Figures of workloads outside `only` are dropped; `add` files under the current `round`."""
 
     def __init__(self, only=WORKLOADS):
         self.only = set(only)
         self.values = {}
         self.notes = []
+        self.round = 0
 
     def add(self, source, workload, variant, unit, value):
         if ROW_WORKLOAD.get(workload, workload) in self.only:
-            self.values.setdefault((workload, variant, unit), {})[source] = value
+            by_source = self.values.setdefault((workload, variant, unit), {})
+            by_source.setdefault(source, {})[self.round] = value
+
+    def rounds(self, key, source):
+        return self.values.get(key, {}).get(source, {})
+
+    def value(self, key, source):
+        """The median over the rounds, or None."""
+        rounds = self.rounds(key, source)
+        return statistics.median(rounds.values()) if rounds else None
+
+    def ratio(self, key, peer):
+        """Ours against the peer: the median of the rounds' ratios, or None."""
+        return median_of_pairs(self.rounds(key, OURS), self.rounds(key, peer),
+                               lambda ours, theirs: ratio(ours, theirs, key[2]))
 
     def note(self, message):
-        log(message)
-        self.notes.append(message)
+        if message not in self.notes:  # rounds repeat the same notes
+            log(message)
+            self.notes.append(message)
 
 
 def split_name(run_name):
@@ -294,11 +322,10 @@ def workload_table(figures, workload, columns):
              "|---|---|" + "---:|" * (len(columns) + len(peers))]
     for key in workload_rows(figures, workload):
         row_workload, variant, unit = key
-        by_source = figures.values[key]
         arrow = "↓" if unit in LOWER_IS_BETTER else "↑"
         name = variant if row_workload == workload else f"{row_workload} {variant}"
-        cells = [fmt(by_source.get(c)) for c in columns]
-        cells += [fmt_ratio(ratio(by_source.get(OURS), by_source.get(p), unit)) for p in peers]
+        cells = [fmt(figures.value(key, c)) for c in columns]
+        cells += [fmt_ratio(figures.ratio(key, p)) for p in peers]
         lines.append(f"| {name} | {unit} {arrow} | " + " | ".join(cells) + " |")
     return lines
 
@@ -320,7 +347,7 @@ def machine():
     return f"{model.group(1).strip() if model else 'unknown CPU'}, {os.cpu_count()} cores"
 
 
-def header(threads, versions, quick):
+def header(threads, versions, quick, rounds):
     def version(module):
         return versions.get(module) or "not installed"
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -334,29 +361,34 @@ def header(threads, versions, quick):
         f"- Peers: PyTorch {version('torch')} (eager); TensorFlow {version('tensorflow')}: "
         "TF eager (GradientTape + apply_gradients, no tf.function) and TF function (the same "
         "steps in tf.function; W8 with Keras fit).",
-        f"- Figures: {repetitions} after a warm-up. ↑: higher is better, ↓: lower is better. "
+        f"- Figures: {repetitions} after a warm-up. W1 to W7 ran in {rounds} round(s), ours "
+        "and then each peer in each: a figure is the median over the rounds, a ratio the "
+        "median of the rounds' ratios. W8 ran once. ↑: higher is better, ↓: lower is better. "
         "\"ours vs X\" is ours / X for ↑ and X / ours for ↓: above 1 means tenflowers is "
         "ahead. — : no figure.",
-        "- Regenerate: `bench/run.sh` (options: `--only W1,W7`, `--skip-w8`, `--no-write`).",
+        "- Regenerate: `bench/run.sh` (options: `--only W1,W7`, `--skip-w8`, `--rounds N`, "
+        "`--no-write`).",
     ]
 
 
 def copy_share_line(figures, columns):
     """W1's bandwidth, eager and as a graph, as a share of the same framework's plain copy (the
-    target is 80%)."""
-    copy = figures.values.get(("copy", "n16M", "GB_per_s"), {})
+    target is 80%): the median of the rounds' shares."""
     shares = []
     for variant in ("n16M", "graph_n16M"):
-        w1 = figures.values.get(("W1", variant, "GB_per_s"), {})
-        shares += [f"{c} {variant} {w1[c] / copy[c]:.0%}" for c in columns
-                   if w1.get(c) and copy.get(c)]
+        for c in columns:
+            share = median_of_pairs(figures.rounds(("W1", variant, "GB_per_s"), c),
+                                    figures.rounds(("copy", "n16M", "GB_per_s"), c),
+                                    lambda w1, copy: w1 / copy if w1 and copy else None)
+            if share is not None:
+                shares.append(f"{c} {variant} {share:.0%}")
     return ["", "W1 as a share of the same framework's copy: " + ", ".join(shares) + "."] \
         if shares else []
 
 
-def render(figures, threads, versions, quick):
+def render(figures, threads, versions, quick, rounds=1):
     columns = [OURS] + [p.column for p in PEERS]
-    lines = header(threads, versions, quick)
+    lines = header(threads, versions, quick, rounds)
     for note in figures.notes:
         lines.append(f"- Note: {note}")
     for workload in WORKLOADS:
@@ -400,11 +432,15 @@ def parse_args(argv=None):
     parser.add_argument("--threads", default="2")
     parser.add_argument("--quick", action="store_true",
                         help="peers do one short repetition (smoke runs; ours unchanged)")
+    parser.add_argument("--rounds", default=3, type=int,
+                        help="rounds of W1 to W7, ours and the peers in each (default 3)")
     args = parser.parse_args(argv)
     only = {w.strip().upper() for w in (args.only or ",".join(WORKLOADS)).split(",")}
     unknown = only - set(WORKLOADS)
     if unknown:
         parser.error(f"unknown workloads {sorted(unknown)}; known: {', '.join(WORKLOADS)}")
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
     args.only = only - ({"W8"} if args.skip_w8 else set())
     # Relative paths are the caller's; the children run in the repository root.
     args.build_dir, args.venv = args.build_dir.resolve(), Path(args.venv).absolute()
@@ -414,11 +450,16 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     figures = Figures(args.only)
-    run_ours_benchmarks(figures, args.build_dir, args.only, args.threads)
+    short = args.only - {"W8"}
+    for round_index in range(args.rounds):
+        figures.round = round_index
+        run_ours_benchmarks(figures, args.build_dir, short, args.threads)
+        versions = run_peers(figures, args.venv, short, args.threads, args.quick)
     if "W8" in args.only:
+        figures.round = 0
         run_ours_w8(figures, args.build_dir, args.threads)
-    versions = run_peers(figures, args.venv, args.only, args.threads, args.quick)
-    table = render(figures, args.threads, versions, args.quick)
+        versions = run_peers(figures, args.venv, {"W8"}, args.threads, args.quick)
+    table = render(figures, args.threads, versions, args.quick, args.rounds)
     if args.no_write:
         print(table, end="")
     else:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command for the benchmarks: installs the peers (bench/setup.sh), builds, then runs
 # ours and the peers side by side with 2 threads and writes the table into
-# docs/performance.md. Options go to bench/compare.py: --only W1,W7, --skip-w8, --no-write.
+# docs/performance.md. Options go to bench/compare.py: --only W1,W7, --skip-w8, --rounds N,
+# --no-write.
 # OPENBLAS_CORETYPE stays as the environment has it.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -99,6 +99,31 @@ class TableTest(unittest.TestCase):
         self.assertIn("TensorFlow not installed", table)
         self.assertNotIn("### W2", table)
 
+    def test_rounds_give_medians_and_the_median_of_paired_ratios(self):
+        figures = compare.Figures()
+        # Per round: ours/PyTorch 2.0, 0.5, 1.0 (median 1.0); the medians' ratio would be 20/30.
+        for round_index, (ours, theirs, copy) in enumerate([(10, 5, 20), (20, 40, 25),
+                                                            (30, 30, 40)]):
+            figures.round = round_index
+            figures.add("tenflowers", "W1", "graph_n16M", "GB_per_s", ours)
+            figures.add("PyTorch", "W1", "graph_n16M", "GB_per_s", theirs)
+            figures.add("tenflowers", "copy", "n16M", "GB_per_s", copy)
+        table = compare.render(figures, "2", {}, quick=False, rounds=3)
+        self.assertIn("| graph_n16M | GB_per_s ↑ | 20.0 | 30.0 | — | — | 1.00 | — | — |",
+                      table)
+        # Shares per round 50%, 80%, 75%: the median is 75% (the medians' share would be 80%).
+        self.assertIn("tenflowers graph_n16M 75%", table)
+        self.assertIn("3 round(s)", table)
+
+    def test_a_round_missing_on_one_side_is_left_out_of_the_ratio(self):
+        figures = compare.Figures()
+        figures.add("tenflowers", "W7", "tape", "us_per_op", 1.0)
+        figures.add("PyTorch", "W7", "tape", "us_per_op", 4.0)
+        figures.round = 1
+        figures.add("tenflowers", "W7", "tape", "us_per_op", 3.0)
+        self.assertAlmostEqual(figures.ratio(("W7", "tape", "us_per_op"), "PyTorch"), 4.0)
+        self.assertAlmostEqual(figures.value(("W7", "tape", "us_per_op"), "tenflowers"), 2.0)
+
     def test_write_doc_creates_then_replaces_the_block(self):
         with tempfile.TemporaryDirectory() as tmp:
             doc = Path(tmp) / "performance.md"
