@@ -7,7 +7,7 @@ repetitions; a benchmark `W3_batch512` with a counter `samples_per_s` gives the 
 bench/peers/ run with the Python of bench/.venv (bench/setup.sh makes it); they print
 `RESULT <workload> <variant> <unit> <value>` lines. Standard library only.
 
-The machines are noisy, so W1 to W7 run in rounds (ours, then each peer, per round; three by
+The machines are noisy, so W1 to W7 run in rounds (ours, then each peer, per round; five by
 default): a figure is the median over the rounds and a ratio the median of the rounds' ratios,
 each taken between runs minutes apart at most. W8 takes minutes per side and runs once."""
 import argparse
@@ -432,8 +432,8 @@ def parse_args(argv=None):
     parser.add_argument("--threads", default="2")
     parser.add_argument("--quick", action="store_true",
                         help="peers do one short repetition (smoke runs; ours unchanged)")
-    parser.add_argument("--rounds", default=3, type=int,
-                        help="rounds of W1 to W7, ours and the peers in each (default 3)")
+    parser.add_argument("--rounds", default=5, type=int,
+                        help="rounds of W1 to W7, ours and the peers in each (default 5)")
     args = parser.parse_args(argv)
     only = {w.strip().upper() for w in (args.only or ",".join(WORKLOADS)).split(",")}
     unknown = only - set(WORKLOADS)
