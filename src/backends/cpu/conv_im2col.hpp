@@ -46,10 +46,12 @@ void im2col_shifted_row(const Src* plane, const ConvGeometry& g, int64_t shift, 
   const int64_t first = std::min(g.positions(), std::max(oh_lo * width, -shift));
   const int64_t last = std::max(first, std::min(oh_hi * width, plane_size - shift));
   std::fill(row, row + first, Dst(0));
-  if constexpr (std::is_same_v<Src, Dst>) {
-    std::copy(plane + first + shift, plane + last + shift, row + first);  // memmove: wide stores
-  } else {
-    for (int64_t p = first; p < last; ++p) row[p] = convert<Dst>(plane[p + shift]);
+  if (first < last) {  // else plane + first + shift may point outside the plane
+    if constexpr (std::is_same_v<Src, Dst>) {
+      std::copy(plane + first + shift, plane + last + shift, row + first);  // memmove: wide stores
+    } else {
+      for (int64_t p = first; p < last; ++p) row[p] = convert<Dst>(plane[p + shift]);
+    }
   }
   std::fill(row + last, row + g.positions(), Dst(0));
   for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
