@@ -270,17 +270,20 @@ def run_peer(figures, peer, python, only, threads, quick):
                         threads)
 
 
-def run_peers(figures, venv, only, threads, quick):
-    """Runs each installed peer; returns {module: version or None}."""
+def peer_versions(venv):
+    """{module: version or None} for each peer's module in the venv."""
     python = venv / "bin" / "python"
-    versions = {m: peer_version(python, m) for m in dict.fromkeys(p.module for p in PEERS)}
+    return {m: peer_version(python, m) for m in dict.fromkeys(p.module for p in PEERS)}
+
+
+def run_peers(figures, venv, versions, only, threads, quick):
+    """Runs each installed peer (`versions` from peer_versions)."""
     for peer in PEERS:
         if versions[peer.module] is None:
             figures.note(f"{peer.column}: `{peer.module}` is not installed in {venv} "
                          "(run bench/setup.sh); its figures are missing")
             continue
-        run_peer(figures, peer, python, only, threads, quick)
-    return versions
+        run_peer(figures, peer, venv / "bin" / "python", only, threads, quick)
 
 
 # ---------------------------------------------------------------- the table
@@ -450,15 +453,16 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     figures = Figures(args.only)
+    versions = peer_versions(args.venv)
     short = args.only - {"W8"}
     for round_index in range(args.rounds):
         figures.round = round_index
         run_ours_benchmarks(figures, args.build_dir, short, args.threads)
-        versions = run_peers(figures, args.venv, short, args.threads, args.quick)
+        run_peers(figures, args.venv, versions, short, args.threads, args.quick)
     if "W8" in args.only:
         figures.round = 0
         run_ours_w8(figures, args.build_dir, args.threads)
-        versions = run_peers(figures, args.venv, {"W8"}, args.threads, args.quick)
+        run_peers(figures, args.venv, versions, {"W8"}, args.threads, args.quick)
     table = render(figures, args.threads, versions, args.quick, args.rounds)
     if args.no_write:
         print(table, end="")
