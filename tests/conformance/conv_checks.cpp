@@ -244,15 +244,19 @@ void check_conv2d(Rng& rng, Device device) {
   }
 }
 
-void run_conv_transpose2d_case(Rng& rng, Device device, DType dtype, Layout layout, ConvCase c) {
+// With same_extent (stride 1, odd dilated spans) the padding is half the span, so the output has
+// the input's extent.
+void run_conv_transpose2d_case(Rng& rng, Device device, DType dtype, Layout layout, ConvCase c,
+                               bool same_extent = false) {
   c.in_h = rng.integer(1, 6);
   c.in_w = rng.integer(1, 6);
-  const int64_t pad_h = rng.integer(0, 2), pad_w = rng.integer(0, 2);
   const int64_t span_h = c.dilation_h * (c.kernel_h - 1) + 1;
   const int64_t span_w = c.dilation_w * (c.kernel_w - 1) + 1;
+  const int64_t pad_h = same_extent ? span_h / 2 : rng.integer(0, 2);
+  const int64_t pad_w = same_extent ? span_w / 2 : rng.integer(0, 2);
   // output_padding must stay below the stride or the dilation.
-  const int64_t extra_h = rng.integer(0, std::max(c.stride_h, c.dilation_h) - 1);
-  const int64_t extra_w = rng.integer(0, std::max(c.stride_w, c.dilation_w) - 1);
+  const int64_t extra_h = same_extent ? 0 : rng.integer(0, std::max(c.stride_h, c.dilation_h) - 1);
+  const int64_t extra_w = same_extent ? 0 : rng.integer(0, std::max(c.stride_w, c.dilation_w) - 1);
   const int64_t out_h = (c.in_h - 1) * c.stride_h - 2 * pad_h + span_h + extra_h;
   const int64_t out_w = (c.in_w - 1) * c.stride_w - 2 * pad_w + span_w + extra_w;
   if (out_h <= 0 || out_w <= 0) return;  // an invalid combination; the error tests cover it
@@ -286,6 +290,15 @@ void check_conv_transpose2d(Rng& rng, Device device) {
         random_channels(rng, c);
         run_conv_transpose2d_case(rng, device, dtype, layout, c);
       }
+      // Stride 1 keeping the extent: col2im adds each column row onto the shifted plane in one
+      // run, after zeroing the columns that wrapped around a row edge; images smaller than the
+      // kernel included.
+      ConvCase same{};
+      random_channels(rng, same);
+      same.stride_h = same.stride_w = 1;
+      same.kernel_h = 2 * rng.integer(0, 2) + 1;
+      same.kernel_w = 3;
+      run_conv_transpose2d_case(rng, device, dtype, layout, same, true);
     }
   }
   for (DType dtype : {DType::F16, DType::BF16}) {

@@ -8,7 +8,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "src/backends/cpu/elementwise_table.hpp"
 #include "tenflowers/core/convert.hpp"
+#include "tenflowers/core/dtype.hpp"
 
 namespace tenflowers::cpu {
 
@@ -35,6 +37,19 @@ inline std::pair<int64_t, int64_t> inside_positions(int64_t offset, int64_t stri
   return {lo, std::clamp(last, lo, out)};
 }
 
+// Zeroes columns [0, ow_lo) and [ow_hi, width) of rows [oh_lo, oh_hi) of a column row: those
+// a tap's shifted plane wraps around a row edge. Column by column: a few elements per row, which
+// per-row fills would spend in memset calls.
+template <class T>
+void zero_wrapped_columns(T* row, int64_t width, int64_t oh_lo, int64_t oh_hi, int64_t ow_lo,
+                          int64_t ow_hi) {
+  const auto zero_column = [&](int64_t ow) {
+    for (int64_t oh = oh_lo; oh < oh_hi; ++oh) row[oh * width + ow] = T(0);
+  };
+  for (int64_t ow = 0; ow < ow_lo; ++ow) zero_column(ow);
+  for (int64_t ow = ow_hi; ow < width; ++ow) zero_column(ow);
+}
+
 // One column row of a stride-1 'same' convolution (see im2col): positions p in rows
 // [oh_lo, oh_hi) read plane[p + shift], clipped to the plane; everything else, and the columns
 // outside [ow_lo, ow_hi) of each row, is zero.
@@ -54,10 +69,7 @@ void im2col_shifted_row(const Src* plane, const ConvGeometry& g, int64_t shift, 
     }
   }
   std::fill(row + last, row + g.positions(), Dst(0));
-  for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
-    std::fill(row + oh * width, row + oh * width + ow_lo, Dst(0));
-    std::fill(row + oh * width + ow_hi, row + (oh + 1) * width, Dst(0));
-  }
+  zero_wrapped_columns(row, width, oh_lo, oh_hi, ow_lo, ow_hi);
 }
 
 // Writes the column rows of channels [c_begin, c_end). `image` addresses channel 0, row 0,
@@ -106,20 +118,47 @@ void im2col(const Src* image, int64_t sc, int64_t sh, int64_t sw, const ConvGeom
   }
 }
 
+// One column row of a stride-1 'same' convolution added back onto its plane (the transpose of
+// im2col_shifted_row): positions p in rows [oh_lo, oh_hi) add onto plane[p + shift]. The columns
+// outside [ow_lo, ow_hi) of those rows wrapped around a row edge: they are zeroed in `row` first,
+// so one contiguous add over the plane leaves the neighbouring row's edge unchanged.
+template <class T>
+void col2im_shifted_row(T* row, const ConvGeometry& g, int64_t shift, int64_t oh_lo, int64_t oh_hi,
+                        int64_t ow_lo, int64_t ow_hi, T* plane) {
+  const int64_t width = g.out_w;
+  zero_wrapped_columns(row, width, oh_lo, oh_hi, ow_lo, ow_hi);
+  const int64_t first = std::min(g.positions(), std::max(oh_lo * width, -shift));
+  const int64_t last = std::min(oh_hi * width, g.in_h * g.in_w - shift);
+  if (first >= last) return;  // else plane + first + shift may point outside the plane
+  // The add of the widest instruction set the CPU has (this file is compiled for the baseline).
+  const vec::ArrayFn add =
+      vec::table().binary[static_cast<int>(vec::Binary::Add)][static_cast<int>(dtype_v<T>)];
+  T* dst = plane + first + shift;
+  const void* operands[] = {dst, row + first};
+  add(operands, dst, last - first, vec::Params{});
+}
+
 // Adds the column rows of channels [c_begin, c_end) onto a contiguous image (planes of
 // in_h x in_w). Distinct channels touch distinct planes, so channel ranges can run in parallel.
+// `col` is scratch: stride-1 'same' convolutions zero its wrapped columns (col2im_shifted_row).
+// Each image element receives its taps' sums in tap order on every path.
 template <class T>
-void col2im(const T* col, const ConvGeometry& g, int64_t c_begin, int64_t c_end, T* image) {
+void col2im(T* col, const ConvGeometry& g, int64_t c_begin, int64_t c_end, T* image) {
   const int64_t positions = g.positions();
+  const bool shifted_planes = g.stride_h == 1 && g.stride_w == 1 && g.out_w == g.in_w;
   for (int64_t c = c_begin; c < c_end; ++c) {
     T* plane = image + c * g.in_h * g.in_w;
     for (int64_t i = 0; i < g.kernel_h; ++i) {
       const int64_t off_h = i * g.dilation_h - g.pad_top;
       const auto [oh_lo, oh_hi] = inside_positions(off_h, g.stride_h, g.in_h, g.out_h);
       for (int64_t j = 0; j < g.kernel_w; ++j) {
-        const T* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
+        T* row = col + ((c * g.kernel_h + i) * g.kernel_w + j) * positions;
         const int64_t off_w = j * g.dilation_w - g.pad_left;
         const auto [ow_lo, ow_hi] = inside_positions(off_w, g.stride_w, g.in_w, g.out_w);
+        if (shifted_planes) {
+          col2im_shifted_row(row, g, off_h * g.in_w + off_w, oh_lo, oh_hi, ow_lo, ow_hi, plane);
+          continue;
+        }
         for (int64_t oh = oh_lo; oh < oh_hi; ++oh) {
           const T* src = row + oh * g.out_w;
           T* dst = plane + (oh * g.stride_h + off_h) * g.in_w;
