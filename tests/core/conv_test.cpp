@@ -188,10 +188,10 @@ TEST(Pool2d, TwoByTwoMaxPropagatesNaNAndRoutesItsGradient) {
   EXPECT_EQ(dx.to_vector<float>(), (std::vector<float>{0, 0, 20, 0, 10, 0, 0, 0}));
 }
 
-// The vectorized f32 rows of the 2x2 gradient route like the scalar f64 loop: ties (values on a
-// coarse grid), NaNs, widths with and without a remainder, odd trailing rows and columns, and
-// gradients with strided rows.
-TEST(Pool2d, TwoByTwoMaxGradientInF32MatchesF64) {
+// The vectorized f32 rows of the 2x2 pool and its gradient agree with the scalar f64 loops: ties
+// (values on a coarse grid), NaNs, widths with and without a remainder and narrower than four
+// windows, odd trailing rows and columns, and gradients with strided rows.
+TEST(Pool2d, TwoByTwoMaxAndItsGradientInF32MatchF64) {
   const float nan = std::numeric_limits<float>::quiet_NaN();
   const tf::Attrs attrs{{"kernel", std::vector<int64_t>{2, 2}},
                         {"stride", std::vector<int64_t>{2, 2}},
@@ -207,6 +207,17 @@ TEST(Pool2d, TwoByTwoMaxGradientInF32MatchesF64) {
           rng.integer(0, 30) == 0 ? nan : static_cast<float>(rng.integer(0, 4));
     }
     const Tensor x = Tensor::from_vec(xs, shape);
+    const std::vector<float> pooled = tf::max_pool2d(x, {2, 2}).to_vector<float>();
+    const std::vector<double> pooled_want =
+        tf::max_pool2d(x.cast(DType::F64), {2, 2}).to_vector<double>();
+    ASSERT_EQ(pooled.size(), pooled_want.size());
+    for (size_t i = 0; i < pooled.size(); ++i) {
+      if (std::isnan(pooled_want[i])) {
+        EXPECT_TRUE(std::isnan(pooled[i])) << "at " << i;
+      } else {
+        EXPECT_EQ(static_cast<double>(pooled[i]), pooled_want[i]) << "at " << i;
+      }
+    }
     const Dims out_shape{shape[0], shape[1], shape[2] / 2, shape[3] / 2};
     const Tensor dy = tf::uniform(out_shape, 1.0, 2.0, DType::F32, rng.integer(0, 1 << 30));
     // The same gradient as a transposed view: its rows are strided.

@@ -94,58 +94,96 @@ int argmax_of_four(C a, C b, C c, C d) {
   return replaces_max(d, best) ? 3 : at;
 }
 
-// One row of 2x2 windows of max_pool2d_grad in f32, four windows per step: the even and odd
-// columns of both input rows are split into vectors, and the argmax scan of argmax_of_four runs
-// on comparison masks. Written with branches, the scan mispredicts on every other window of
-// real data (15% of a W8 training epoch). A row's last windows rerun the final four (the
-// overlap is rewritten with the same values); rows narrower than four windows, or whose
-// gradient is strided, go through the same step on small copies.
+// Four adjacent 2x2 windows in f32 as vectors: a, b the even and odd columns of the top row, c, d
+// of the bottom row (lane w holds window w). top and bottom point at 8 input columns each.
+using v4f = float __attribute__((vector_size(16)));
+using v4i = int __attribute__((vector_size(16)));
+
+struct FourWindows {
+  v4f a, b, c, d;
+};
+
+v4f load4(const float* p) {
+  v4f v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+void store4(float* p, v4f v) {
+  std::memcpy(p, &v, sizeof(v));
+}
+
+FourWindows load_four_windows(const float* top, const float* bottom) {
+  const v4f t0 = load4(top), t1 = load4(top + 4);
+  const v4f b0 = load4(bottom), b1 = load4(bottom + 4);
+  return {__builtin_shuffle(t0, t1, v4i{0, 2, 4, 6}), __builtin_shuffle(t0, t1, v4i{1, 3, 5, 7}),
+          __builtin_shuffle(b0, b1, v4i{0, 2, 4, 6}), __builtin_shuffle(b0, b1, v4i{1, 3, 5, 7})};
+}
+
+// replaces_max on vectors: all-ones lanes where v replaces best.
+v4i replaces_max4(v4f v, v4f best) {
+  return (v > best) | (v != v);
+}
+
+// Runs step(ow) over a row of out_w >= 4 groups of windows, four at a time: the last step reruns
+// the row's final four windows (the overlap is rewritten with the same values). Copying a short
+// tail instead costs a store-forwarding stall per row (small stores, wide loads).
+template <class Step>
+void for_four_windows(int64_t out_w, Step&& step) {
+  for (int64_t ow = 0; ow + 4 <= out_w; ow += 4) step(ow);
+  if (out_w % 4 != 0) step(out_w - 4);
+}
+
+// One row of 2x2, stride-2 max pool windows in f32, four windows per step on comparison masks
+// (the scalar loop's NaN checks kept it from vectorizing: 6% of a W8 training epoch).
+void max_pool2x2_row(const float* top, const float* bottom, float* out, int64_t out_w) {
+  const auto step = [](const float* t, const float* bt, float* o) {
+    const FourWindows w = load_four_windows(t, bt);
+    const v4f upper = replaces_max4(w.b, w.a) ? w.b : w.a;
+    const v4f lower = replaces_max4(w.d, w.c) ? w.d : w.c;
+    store4(o, replaces_max4(lower, upper) ? lower : upper);
+  };
+  if (out_w >= 4) {
+    for_four_windows(out_w, [&](int64_t ow) { step(top + 2 * ow, bottom + 2 * ow, out + ow); });
+    return;
+  }
+  float t[8] = {}, bt[8] = {}, o[4];
+  std::copy_n(top, 2 * out_w, t);
+  std::copy_n(bottom, 2 * out_w, bt);
+  step(t, bt, o);
+  std::copy_n(o, out_w, out);
+}
+
+// One row of 2x2 windows of max_pool2d_grad in f32, four windows per step: the argmax scan of
+// argmax_of_four runs on comparison masks. Written with branches, the scan mispredicts on every
+// other window of real data (15% of a W8 training epoch). Rows narrower than four windows, or
+// whose gradient is strided, go through the same step on small copies.
 void max_pool2x2_grad_row(const float* top, const float* bottom, const float* grad,
                           int64_t grad_stride, float* top_out, float* bottom_out, int64_t out_w) {
-  using v4f = float __attribute__((vector_size(16)));
-  using v4i = int __attribute__((vector_size(16)));
-  const auto load = [](const float* p) {
-    v4f v;
-    std::memcpy(&v, p, sizeof(v));
-    return v;
-  };
-  const auto replaces = [](v4f v, v4f best) -> v4i { return (v > best) | (v != v); };
   // Four windows: top/bottom hold 8 input columns, grad 4 contiguous values.
-  const auto step = [&](const float* t, const float* bt, const float* g4, float* t_out,
-                        float* b_out) {
-    const v4f t0 = load(t), t1 = load(t + 4);
-    const v4f b0 = load(bt), b1 = load(bt + 4);
-    const v4f a = __builtin_shuffle(t0, t1, v4i{0, 2, 4, 6});
-    const v4f b = __builtin_shuffle(t0, t1, v4i{1, 3, 5, 7});
-    const v4f c = __builtin_shuffle(b0, b1, v4i{0, 2, 4, 6});
-    const v4f d = __builtin_shuffle(b0, b1, v4i{1, 3, 5, 7});
-    const v4i took_b = replaces(b, a);
-    v4f best = took_b ? b : a;
-    const v4i took_c = replaces(c, best);
-    best = took_c ? c : best;
-    const v4i is_d = replaces(d, best);
+  const auto step = [](const float* t, const float* bt, const float* g4, float* t_out,
+                       float* b_out) {
+    const FourWindows w = load_four_windows(t, bt);
+    const v4i took_b = replaces_max4(w.b, w.a);
+    v4f best = took_b ? w.b : w.a;
+    const v4i took_c = replaces_max4(w.c, best);
+    best = took_c ? w.c : best;
+    const v4i is_d = replaces_max4(w.d, best);
     const v4i is_c = took_c & ~is_d;
     const v4i is_b = took_b & ~took_c & ~is_d;
     const v4i is_a = ~(took_b | took_c | is_d);
-    const v4f g = load(g4), zero{};
+    const v4f g = load4(g4), zero{};
     const v4f ga = is_a ? g : zero, gb = is_b ? g : zero, gc = is_c ? g : zero,
               gd = is_d ? g : zero;
-    const v4f top_lo = __builtin_shuffle(ga, gb, v4i{0, 4, 1, 5});
-    const v4f top_hi = __builtin_shuffle(ga, gb, v4i{2, 6, 3, 7});
-    const v4f bottom_lo = __builtin_shuffle(gc, gd, v4i{0, 4, 1, 5});
-    const v4f bottom_hi = __builtin_shuffle(gc, gd, v4i{2, 6, 3, 7});
-    std::memcpy(t_out, &top_lo, sizeof(v4f));
-    std::memcpy(t_out + 4, &top_hi, sizeof(v4f));
-    std::memcpy(b_out, &bottom_lo, sizeof(v4f));
-    std::memcpy(b_out + 4, &bottom_hi, sizeof(v4f));
-  };
-  const auto in_place = [&](int64_t ow) {
-    step(top + 2 * ow, bottom + 2 * ow, grad + ow, top_out + 2 * ow, bottom_out + 2 * ow);
+    store4(t_out, __builtin_shuffle(ga, gb, v4i{0, 4, 1, 5}));
+    store4(t_out + 4, __builtin_shuffle(ga, gb, v4i{2, 6, 3, 7}));
+    store4(b_out, __builtin_shuffle(gc, gd, v4i{0, 4, 1, 5}));
+    store4(b_out + 4, __builtin_shuffle(gc, gd, v4i{2, 6, 3, 7}));
   };
   if (grad_stride == 1 && out_w >= 4) {
-    for (int64_t ow = 0; ow + 4 <= out_w; ow += 4) in_place(ow);
-    // Copies here would cost a store-forwarding stall per row (small stores, wide loads).
-    if (out_w % 4 != 0) in_place(out_w - 4);
+    for_four_windows(out_w, [&](int64_t ow) {
+      step(top + 2 * ow, bottom + 2 * ow, grad + ow, top_out + 2 * ow, bottom_out + 2 * ow);
+    });
     return;
   }
   for (int64_t ow = 0; ow < out_w; ow += 4) {
@@ -311,6 +349,10 @@ void max_pool_plane_2x2(const T* src, int64_t sh, int64_t out_h, int64_t out_w, 
     const T* top = src + 2 * oh * sh;
     const T* bottom = top + sh;
     T* out = dst + oh * out_w;
+    if constexpr (std::is_same_v<T, float>) {
+      max_pool2x2_row(top, bottom, out, out_w);
+      continue;
+    }
     for (int64_t ow = 0; ow < out_w; ++ow) {
       const C a = convert<C>(top[2 * ow]), b = convert<C>(top[2 * ow + 1]);
       const C c = convert<C>(bottom[2 * ow]), d = convert<C>(bottom[2 * ow + 1]);
