@@ -102,8 +102,9 @@ std::vector<MatmulCase> matmul_cases(Rng& rng) {
       {{k}, {batch, k, n}},
       {{batch, m, k}, {k}},
       {{batch, m, k}, {batch, k, 1}},
-      {{2, 70, 65}, {2, 65, 72}},  // large enough that batch entries run one after another
-      {{3, 260}, {260, 300}},      // several tiles of the integer loop
+      {{3, 70, 65}, {3, 65, 72}},      // BLAS per entry, whole entries per thread (f32)
+      {{2, 130, 160}, {2, 160, 210}},  // entries large enough to thread inside each one
+      {{3, 260}, {260, 300}},          // several tiles of the integer loop
   };
 }
 
