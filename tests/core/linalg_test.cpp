@@ -150,6 +150,29 @@ TEST(Softmax, StableForLargeInputs) {
   EXPECT_NEAR(l[2], -2001.0 - std::log1p(std::exp(-1.0)), 1e-3);
 }
 
+// Lanes long enough for whole vectors and a remainder, with -inf entries (masked positions: zero
+// weight), against exp in double.
+TEST(Softmax, NegativeInfinityGetsZeroWeightInLongLanes) {
+  const float inf = std::numeric_limits<float>::infinity();
+  for (int64_t n : {16, 37}) {
+    std::vector<float> xs(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      xs[static_cast<size_t>(i)] = i % 5 == 2 ? -inf : static_cast<float>(i % 7) * 0.75f - 2.f;
+    }
+    double total = 0;
+    for (float v : xs) total += std::exp(static_cast<double>(v));
+    const std::vector<float> y = tf::softmax(Tensor::from_vec(xs, {n}), 0).to_vector<float>();
+    for (int64_t i = 0; i < n; ++i) {
+      const double want = std::exp(static_cast<double>(xs[static_cast<size_t>(i)])) / total;
+      if (i % 5 == 2) {
+        EXPECT_EQ(y[static_cast<size_t>(i)], 0.f) << "n " << n << " at " << i;
+      } else {
+        EXPECT_NEAR(y[static_cast<size_t>(i)], want, 1e-6 * want) << "n " << n << " at " << i;
+      }
+    }
+  }
+}
+
 TEST(Softmax, IntegerInputGivesF32AndRowsSumToOne) {
   std::vector<int64_t> values(24);
   for (size_t i = 0; i < values.size(); ++i) values[i] = static_cast<int64_t>(i);

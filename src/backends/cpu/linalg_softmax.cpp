@@ -12,9 +12,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "src/backends/cpu/elementwise_table.hpp"
 #include "src/backends/cpu/linalg.hpp"
 #include "src/backends/cpu/parallel.hpp"
 #include "tenflowers/core/convert.hpp"
+#include "tenflowers/core/dtype.hpp"
 #include "tenflowers/core/tensor.hpp"
 
 namespace tenflowers::cpu {
@@ -42,12 +44,18 @@ void lane_softmax(const C* x, C* y, int64_t n, bool log) {
     const C log_sum = std::log(sum);
     for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - top) - log_sum;
   } else {
-    for (int64_t i = 0; i < n; ++i) {
-      const C e = std::exp(x[i] - top);
-      y[i] = e;
-      sum += e;
-    }
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) y[i] = x[i] - top;
+    // The exp of the widest instruction set the CPU has (this file is compiled for the
+    // baseline, where std::exp is a scalar libm call per element).
+    const vec::ArrayFn exp =
+        vec::table().unary[static_cast<int>(vec::Unary::Exp)][static_cast<int>(dtype_v<C>)];
+    const void* shifted[] = {y};
+    exp(shifted, y, n, vec::Params{});
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < n; ++i) sum += y[i];
     const C inv = C(1) / sum;
+#pragma omp simd
     for (int64_t i = 0; i < n; ++i) y[i] *= inv;
   }
 }
