@@ -7,9 +7,10 @@ repetitions; a benchmark `W3_batch512` with a counter `samples_per_s` gives the 
 bench/peers/ run with the Python of bench/.venv (bench/setup.sh makes it); they print
 `RESULT <workload> <variant> <unit> <value>` lines. Standard library only.
 
-The machines are noisy, so W1 to W7 run in rounds (ours, then each peer, per round; five by
-default): a figure is the median over the rounds and a ratio the median of the rounds' ratios,
-each taken between runs minutes apart at most. W8 takes minutes per side and runs once."""
+The machines are noisy, so W1 to W7 run in rounds (five by default; in each, every workload
+runs on ours and then on each peer, back to back): a figure is the median over the rounds and a
+ratio the median of the rounds' ratios, each taken between runs seconds apart. W8 takes minutes
+per side and runs once."""
 import argparse
 import datetime
 import json
@@ -364,8 +365,8 @@ def header(threads, versions, quick, rounds):
         f"- Peers: PyTorch {version('torch')} (eager); TensorFlow {version('tensorflow')}: "
         "TF eager (GradientTape + apply_gradients, no tf.function) and TF function (the same "
         "steps in tf.function; W8 with Keras fit).",
-        f"- Figures: {repetitions} after a warm-up. W1 to W7 ran in {rounds} round(s), ours "
-        "and then each peer in each: a figure is the median over the rounds, a ratio the "
+        f"- Figures: {repetitions} after a warm-up. W1 to W7 ran in {rounds} round(s), each "
+        "workload on ours and then on each peer back to back: a figure is the median over the rounds, a ratio the "
         "median of the rounds' ratios. W8 ran once. ↑: higher is better, ↓: lower is better. "
         "\"ours vs X\" is ours / X for ↑ and X / ours for ↓: above 1 means tenflowers is "
         "ahead. — : no figure.",
@@ -457,8 +458,9 @@ def main(argv=None):
     short = args.only - {"W8"}
     for round_index in range(args.rounds):
         figures.round = round_index
-        run_ours_benchmarks(figures, args.build_dir, short, args.threads)
-        run_peers(figures, args.venv, versions, short, args.threads, args.quick)
+        for workload in sorted(short):
+            run_ours_benchmarks(figures, args.build_dir, {workload}, args.threads)
+            run_peers(figures, args.venv, versions, {workload}, args.threads, args.quick)
     if "W8" in args.only:
         figures.round = 0
         run_ours_w8(figures, args.build_dir, args.threads)
