@@ -154,6 +154,25 @@ class EndToEndTest(unittest.TestCase):
         self.assertIn("| peak_rss | MiB ↓ |", text)
         self.assertIn("`torch` is not installed", text)
 
+    def test_each_workload_runs_on_ours_then_on_each_peer_back_to_back(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            calls = Path(tmp) / "calls.txt"
+            build = Path(tmp) / "build"
+            # The filter is the last argument of ours; a peer's workloads follow its --only.
+            executable(build / "bench" / "bench_fake",
+                       f'#!/bin/sh\nfor last; do :; done\necho "ours $last" >> {calls}\n')
+            venv = Path(tmp) / "venv"
+            executable(venv / "bin" / "python",
+                       '#!/bin/sh\n[ "$1" = -c ] && { echo 1.0; exit 0; }\n'
+                       f'echo "$(basename "$1") $3" >> {calls}\n')
+            compare.main(["--build-dir", str(build), "--venv", str(venv), "--only", "W2,W3",
+                          "--skip-w8", "--rounds", "2", "--doc", str(Path(tmp) / "doc.md")])
+            lines = calls.read_text().splitlines()
+        one_round = ["ours --benchmark_filter=^(W2)_", "torch_workloads.py W2",
+                     "tf_workloads.py W2", "ours --benchmark_filter=^(W3)_",
+                     "torch_workloads.py W3", "tf_workloads.py W3", "tf_workloads.py W3"]
+        self.assertEqual(lines, one_round * 2)
+
 
 if __name__ == "__main__":
     os.environ.setdefault("OMP_NUM_THREADS", "2")
